@@ -1,0 +1,1 @@
+"""The embedded Household simulator: procedural houses rendered by open3d ray casting."""

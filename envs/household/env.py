@@ -1,0 +1,326 @@
+"""``robomem/Household-v0``: the embedded household simulator behind the Gymnasium API.
+
+Observations are RGB-D with instance segmentation from open3d ray casting; actions use
+AI2-THOR's names; ground truth in AI2-THOR's metadata format travels in
+``info["privileged"]["metadata"]`` for oracles and tests.
+
+Example:
+    >>> import gymnasium as gym
+    >>> import robomem.envs  # noqa: F401
+    >>> env = gym.make("robomem/Household-v0", width=64, height=64)
+    >>> obs, info = env.reset(seed=0)
+    >>> obs["rgb"].shape, obs["depth"].shape
+    ((64, 64, 3), (64, 64))
+    >>> obs, reward, terminated, truncated, info = env.step({"action": "RotateRight", "object": 0})
+    >>> info["privileged"]["metadata"]["lastAction"]
+    'RotateRight'
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from numpy.typing import NDArray
+
+from robomem import keys
+from robomem.envs.household.actions import ACTIONS, DONE, action_index
+from robomem.envs.household.catalog import KINDS
+from robomem.envs.household.generator import STRUCTURE_LABELS, generate_house
+from robomem.envs.household.house import House
+from robomem.envs.household.metadata import build_metadata
+from robomem.envs.household.placement import find_spot
+from robomem.envs.household.renderer import Frame, Renderer
+from robomem.envs.household.spec import load_scene
+from robomem.envs.household.tasks import FAMILIES, Task, TaskError, sample_task
+from robomem.envs.household.world import VISIBILITY_DISTANCE, World
+
+MAX_INSTANCES = 1024
+MAX_DEPTH = 20.0
+BOUND = 1e6  # finite bounds for poses and intrinsics
+INSTRUCTION_CHARSET = string.ascii_letters + string.digits + " .,'-!?"
+
+
+class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
+    """Multi-room household simulator with AI2-THOR actions and metadata.
+
+    Args:
+        scene: a shipped scene name (``FloorPlan1`` ... see ``robomem.envs.household.spec.
+            list_scenes()``), a path to a YAML spec, or ``None`` for a new procedural
+            house every episode.
+        task: a fixed task (a :class:`Task` or its dict); otherwise one is sampled.
+        families: task families to sample from (default: all of :data:`FAMILIES`).
+        width, height: image size in pixels.
+        fov: vertical field of view in degrees.
+        lifelong: keep the same house across episodes, moving some objects in between.
+        relocation_prob: in lifelong mode, chance that each object is tidied elsewhere
+            between episodes.
+        n_rooms: rooms in procedural houses (2 to 6; random when ``None``).
+        rotate_step: degrees per RotateLeft/RotateRight.
+        step_limit: override every task's step limit.
+        render_mode: ``None`` or ``"rgb_array"``.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(self, scene: str | None = None, task: Task | Mapping[str, Any] | None = None,
+                 families: list[str] | tuple[str, ...] | None = None, width: int = 300,
+                 height: int = 300, fov: float = 90.0, lifelong: bool = False,
+                 relocation_prob: float = 0.2, n_rooms: int | None = None,
+                 rotate_step: float = 90.0, step_limit: int | None = None,
+                 render_mode: str | None = None) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        for f in families or ():
+            if f not in FAMILIES:
+                raise TaskError(f"unknown task family {f!r}; known: {', '.join(FAMILIES)}")
+        if not 0.0 <= relocation_prob <= 1.0:
+            raise ValueError(f"relocation_prob must be in [0, 1], got {relocation_prob}")
+        if n_rooms is not None and not 2 <= n_rooms <= 6:
+            raise ValueError(f"n_rooms must be between 2 and 6, got {n_rooms}")
+        self.scene = scene
+        if scene is not None:
+            load_scene(scene)  # fail early, with the list of known scenes, on a bad name
+        self.fixed_task = (task if isinstance(task, Task) or task is None
+                           else Task.from_dict(dict(task)))
+        self.families = tuple(families) if families else FAMILIES
+        self.width, self.height, self.fov = width, height, fov
+        self.lifelong, self.relocation_prob = lifelong, relocation_prob
+        self.n_rooms, self.rotate_step, self.step_limit = n_rooms, rotate_step, step_limit
+        self.render_mode = render_mode
+        self.renderer = Renderer(width, height, fov, MAX_DEPTH)
+        self.observation_space = spaces.Dict({
+            keys.OBS_RGB: spaces.Box(0, 255, (height, width, 3), np.uint8),
+            keys.OBS_DEPTH: spaces.Box(0.0, MAX_DEPTH, (height, width), np.float32),
+            keys.OBS_SEGMENTATION: spaces.Box(0, MAX_INSTANCES - 1, (height, width), np.int32),
+            keys.OBS_INTRINSICS: spaces.Box(-BOUND, BOUND, (3, 3), np.float64),
+            keys.OBS_CAMERA_POSE: spaces.Box(-BOUND, BOUND, (4, 4), np.float64),
+            keys.OBS_AGENT_POSE: spaces.Box(-BOUND, BOUND, (5,), np.float32),
+            keys.OBS_INSTRUCTION: spaces.Text(256, charset=INSTRUCTION_CHARSET),
+            keys.OBS_STEP: spaces.Box(0, 2**31 - 1, (), np.int64),
+            keys.OBS_TIMESTAMP: spaces.Box(0.0, BOUND, (), np.float64),
+        })
+        self.action_space = spaces.Dict({
+            keys.ACT_ACTION: spaces.Discrete(len(ACTIONS)),
+            keys.ACT_OBJECT: spaces.Discrete(MAX_INSTANCES),
+        })
+        self.house: House | None = None
+        self.world: World | None = None
+        self.task: Task | None = None
+        self.steps = 0
+        self.episode = 0
+        self._frame: Frame | None = None
+        self._labels: dict[int, str] = {}
+        self._ids: dict[int, str] = {}
+        self._by_seg: list[str | None] = []
+        self._rendered_version: tuple[int, int] = (0, -1)
+        self._relocated: list[str] = []
+
+    # ------------------------------------------------------------------ API
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Start an episode: a house (new, or the same one tidied in lifelong mode) and a task.
+
+        ``options`` may hold ``"task"`` (a task dict) to fix this episode's task.
+        """
+        super().reset(seed=seed)
+        rng = self.np_random
+        self._relocated = []
+        if seed is not None:
+            self.episode = 0  # a seeded reset starts the whole (lifelong) sequence afresh
+        if self.house is None or not self.lifelong or self.episode == 0:
+            self.house = self._new_house(int(rng.integers(2**31 - 1)))
+        elif self.lifelong and self.episode > 0:
+            self._relocated = relocate(self.house, rng, self.relocation_prob)
+        if self.world is None or self.world.house is not self.house:
+            self.world = World(self.house, int(rng.integers(2**31 - 1)), self.rotate_step)
+            self._index_house()
+        elif self.world.agent.held is not None:  # drop what was held back where it fits
+            self._drop_held()
+        world = self.world
+        world.reset_agent()
+        opt_task = (options or {}).get("task")
+        if opt_task is not None:
+            self.task = opt_task if isinstance(opt_task, Task) else Task.from_dict(dict(opt_task))
+        elif self.fixed_task is not None:
+            self.task = self.fixed_task
+        else:
+            self.task = sample_task(self.house, rng, self.families)
+        self._check_task_possible(self.task)
+        if self.step_limit is not None:
+            self.task = Task(self.task.family, self.task.object_type, self.task.target_type,
+                             self.task.instruction, self.step_limit, self.task.count)
+        self.steps = 0
+        self.episode += 1
+        world.version += 1
+        self._observe()
+        md = self._metadata("Initialize", True, "")
+        return self._obs(), self._info(md, success=False)
+
+    def step(self, action: Any) -> tuple[dict[str, Any], SupportsFloat, bool, bool, dict[str, Any]]:
+        """Apply one action (see :meth:`parse_action` for the accepted forms)."""
+        if self.world is None or self.task is None:
+            raise RuntimeError("call reset() before step()")
+        name, object_id = self.parse_action(action)
+        result = self.world.act(name, object_id)
+        self.steps += 1
+        self._observe()
+        satisfied = self.task.check(self.world.house, self.world.agent.held, self.world.visible)
+        terminated = name == DONE
+        truncated = not terminated and self.steps >= self.task.step_limit
+        reward = 1.0 if terminated and satisfied else 0.0
+        md = self._metadata(name, result.success, result.error)
+        info = self._info(md, success=terminated and satisfied)
+        info[keys.INFO_GOAL_SATISFIED] = satisfied
+        return self._obs(), reward, terminated, truncated, info
+
+    def render(self) -> NDArray[np.uint8] | None:  # type: ignore[override]
+        """The last RGB frame when ``render_mode == "rgb_array"``."""
+        if self.render_mode != "rgb_array" or self._frame is None:
+            return None
+        return self._frame.rgb.copy()
+
+    # -------------------------------------------------------------- helpers
+    def parse_action(self, action: Any) -> tuple[str, str | None]:
+        """Turn an action into ``(name, objectId)``.
+
+        Accepted forms: the action-space dict ``{"action": int, "object": instance_id}``;
+        the same with an action name and/or an objectId string; an action name alone; an
+        action index alone. Raises ``ValueError`` naming the valid choices otherwise.
+        """
+        obj: Any = 0
+        if isinstance(action, Mapping):
+            if keys.ACT_ACTION not in action:
+                raise ValueError(f"action dict needs key {keys.ACT_ACTION!r}, got {dict(action)}")
+            a, obj = action[keys.ACT_ACTION], action.get(keys.ACT_OBJECT, 0)
+        else:
+            a = action
+        if isinstance(a, (int, np.integer)):
+            if not 0 <= int(a) < len(ACTIONS):
+                raise ValueError(f"action index {a} is out of range 0..{len(ACTIONS) - 1} "
+                                 f"({', '.join(ACTIONS)})")
+            name = ACTIONS[int(a)]
+        elif isinstance(a, str):
+            name = ACTIONS[action_index(a)]
+        else:
+            raise ValueError(f"action must be a name, an index or a dict, got {action!r}")
+        if isinstance(obj, str):
+            return name, obj or None
+        if isinstance(obj, (int, np.integer)):
+            i = int(obj)
+            if not 0 <= i < MAX_INSTANCES:
+                raise ValueError(f"object instance id {i} is out of range 0..{MAX_INSTANCES - 1}")
+            return name, self._by_seg[i] if i < len(self._by_seg) else None
+        raise ValueError(f"action object must be an instance id or an objectId, got {obj!r}")
+
+    def _new_house(self, seed: int) -> House:
+        if self.scene is None:
+            return generate_house(seed, self.n_rooms)
+        return load_scene(self.scene)
+
+    def _index_house(self) -> None:
+        assert self.house is not None
+        objs = list(self.house.objects.values())
+        n = max([o.seg_id for o in objs] + [max(STRUCTURE_LABELS)]) + 1
+        if n > MAX_INSTANCES:
+            raise RuntimeError(f"house has {n} instances, more than {MAX_INSTANCES}")
+        self._by_seg = [None] * n
+        self._labels = dict(STRUCTURE_LABELS)
+        self._ids = {}
+        for o in objs:
+            self._by_seg[o.seg_id] = o.object_id
+            self._labels[o.seg_id] = o.type
+            self._ids[o.seg_id] = o.object_id
+
+    def _check_task_possible(self, task: Task) -> None:
+        assert self.house is not None
+        present = {o.type for o in self.house.objects.values()}
+        for t in (task.object_type, task.target_type):
+            if t not in present:
+                raise TaskError(f"task {task.instruction!r} needs a {t}, but house "
+                                f"{self.house.name} has none")
+
+    def _drop_held(self) -> None:
+        assert self.world is not None and self.house is not None
+        held = self.world.holding()
+        assert held is not None
+        hosts = [o for o in self.house.objects.values() if o.type in held.kind.usual_places]
+        for h in hosts:
+            box = find_spot(self.house, h, held.type, self.np_random, ignore=held.object_id)
+            if box is not None:
+                held.box, held.parent, held.is_picked_up = box, h.object_id, False
+                self.world.agent.held = None
+                return
+
+    def _observe(self) -> None:
+        w = self.world
+        assert w is not None and self.house is not None
+        if (id(w), w.version) != self._rendered_version:
+            self.renderer.set_scene(self.house)
+            self._rendered_version = (id(w), w.version)
+        a = w.agent
+        self._frame = f = self.renderer.render(a.camera, a.yaw, a.horizon)
+        near = f.segmentation[f.hit_distance <= VISIBILITY_DISTANCE]
+        counts = np.bincount(near.ravel(), minlength=len(self._by_seg))
+        w.visible = {self._by_seg[i] for i in np.flatnonzero(counts[: len(self._by_seg)])
+                     if self._by_seg[i] is not None}  # type: ignore[misc]
+
+    def _obs(self) -> dict[str, Any]:
+        f, w, task = self._frame, self.world, self.task
+        assert f is not None and w is not None and task is not None
+        a = w.agent
+        return {
+            keys.OBS_RGB: f.rgb,
+            keys.OBS_DEPTH: f.depth,
+            keys.OBS_SEGMENTATION: f.segmentation,
+            keys.OBS_INTRINSICS: f.intrinsics,
+            keys.OBS_CAMERA_POSE: f.camera_pose,
+            keys.OBS_AGENT_POSE: np.array([a.x, 0.9, a.z, a.yaw, a.horizon], np.float32),
+            keys.OBS_INSTRUCTION: task.instruction,
+            keys.OBS_STEP: np.array(self.steps, np.int64),
+            keys.OBS_TIMESTAMP: np.array(self.steps * 0.1, np.float64),
+        }
+
+    def _metadata(self, action: str, success: bool, error: str) -> dict[str, Any]:
+        assert self.world is not None
+        return build_metadata(self.world, action, success, error, self.width, self.height,
+                              self.fov, current_time=self.steps * 0.1)
+
+    def _info(self, md: dict[str, Any], success: bool) -> dict[str, Any]:
+        assert self.task is not None and self.house is not None
+        return {
+            keys.INFO_LABELS: dict(self._labels),
+            keys.INFO_OBJECT_IDS: dict(self._ids),
+            keys.INFO_PRIVILEGED: {keys.PRIV_METADATA: md, "relocated": list(self._relocated),
+                                   "house": self.house.name, "episode": self.episode},
+            keys.INFO_TASK: self.task.to_dict(),
+            keys.INFO_SUCCESS: success,
+            keys.INFO_ACTION_NAME: md["lastAction"],
+        }
+
+
+def relocate(house: House, rng: np.random.Generator, prob: float) -> list[str]:
+    """Move each loose object elsewhere with probability ``prob`` (someone tidied up).
+
+    Returns the ids of the moved objects.
+    """
+    moved = []
+    for o in list(house.objects.values()):
+        if not o.kind.pickupable or o.is_picked_up or rng.random() >= prob:
+            continue
+        hosts = [h for h in house.objects.values()
+                 if h.type in KINDS[o.type].usual_places and h.object_id != o.parent]
+        for h in [hosts[int(i)] for i in rng.permutation(len(hosts))]:
+            if h.kind.openable and not h.is_open and rng.random() < 0.5:
+                continue
+            box = find_spot(house, h, o.type, rng, ignore=o.object_id)
+            if box is not None:
+                o.box, o.parent = box, h.object_id
+                o.temperature = "Cold" if h.kind.cold_source else "RoomTemp"
+                moved.append(o.object_id)
+                break
+    return moved

@@ -1,0 +1,85 @@
+"""Where things can go: receptacle surfaces and finding a free spot on them.
+
+Used both when a house is generated and when the agent puts an object down, so a generated
+house and a played one obey the same rules.
+
+Example:
+    >>> import numpy as np
+    >>> from robomem.envs.household.generator import generate_house
+    >>> from robomem.envs.household.placement import find_spot
+    >>> house = generate_house(1)
+    >>> table = next(o for o in house.objects.values() if o.type == "CounterTop")
+    >>> find_spot(house, table, "Apple", np.random.default_rng(0)) is not None
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from robomem.envs.household.catalog import kind
+from robomem.envs.household.house import WALL_HEIGHT, Box, House, Obj, Rect
+
+SHELL = 0.03  # wall thickness of containers and basins
+MARGIN = 0.02  # gap kept between things on a surface
+
+
+@dataclass(frozen=True)
+class Surface:
+    """Where a receptacle holds things: a floor rectangle at height ``y``, up to ``max_h``."""
+
+    rect: Rect
+    y: float
+    max_h: float
+    inside: bool
+
+
+def surface(obj: Obj) -> Surface | None:
+    """The holding surface of a receptacle, or ``None`` for non-receptacles."""
+    k = obj.kind
+    if not k.receptacle or k.pickupable:
+        return None
+    b = obj.box
+    fp = b.footprint
+    if k.style == "container":
+        y = b.lo[1] + max(k.inner_floor, SHELL)
+        return Surface(fp.grow(-SHELL - MARGIN), y, b.hi[1] - SHELL - y, True)
+    if k.style == "basin":
+        y = b.lo[1] + k.inner_floor
+        return Surface(fp.grow(-2 * SHELL - MARGIN), y, WALL_HEIGHT - y - 0.3, True)
+    y = b.hi[1]
+    return Surface(fp.grow(-MARGIN), y, WALL_HEIGHT - y - 0.3, False)
+
+
+def occupied(house: House, host: Obj, ignore: str | None = None) -> list[Rect]:
+    """Footprints already taken on ``host``'s surface."""
+    return [o.box.footprint for o in house.children(host.object_id)
+            if o.object_id != ignore and not o.is_picked_up]
+
+
+def find_spot(house: House, host: Obj, type_: str, rng: np.random.Generator,
+              ignore: str | None = None, tries: int = 40) -> Box | None:
+    """A free box for an object of ``type_`` on or in ``host``, or ``None`` if none fits.
+
+    The object may be turned by 90 degrees to fit; positions are sampled uniformly.
+    """
+    s = surface(host)
+    if s is None:
+        return None
+    w, h, d = kind(type_).size
+    if h > s.max_h:
+        return None
+    taken = occupied(house, host, ignore)
+    for attempt in range(tries):
+        sx, sz = (w, d) if attempt % 2 == 0 else (d, w)
+        if sx > s.rect.width or sz > s.rect.depth:
+            continue
+        x = float(rng.uniform(s.rect.x0 + sx / 2, s.rect.x1 - sx / 2))
+        z = float(rng.uniform(s.rect.z0 + sz / 2, s.rect.z1 - sz / 2))
+        fp = Rect(x - sx / 2, z - sz / 2, x + sx / 2, z + sz / 2)
+        if any(fp.intersects(t, MARGIN) for t in taken):
+            continue
+        return Box((fp.x0, s.y, fp.z0), (fp.x1, s.y + h, fp.z1))
+    return None

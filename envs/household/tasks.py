@@ -1,0 +1,212 @@
+"""Tasks in ALFRED's families: an instruction, a success checker on ground truth, a step limit.
+
+Example:
+    >>> import numpy as np
+    >>> from robomem.envs.household.generator import generate_house
+    >>> from robomem.envs.household.tasks import sample_task
+    >>> house = generate_house(2)
+    >>> task = sample_task(house, np.random.default_rng(0), families=["pick_and_place"])
+    >>> task.family, task.check(house, held=None, visible=set())
+    ('pick_and_place', False)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from robomem.envs.household.catalog import (
+    CLEANABLE_TYPES,
+    COOLABLE_TYPES,
+    HEATABLE_TYPES,
+    KINDS,
+)
+from robomem.envs.household.house import House, Obj
+from robomem.envs.household.placement import surface
+
+FAMILIES = (
+    "pick_and_place",
+    "pick_two_and_place",
+    "place_in_closed",
+    "pick_heat_and_place",
+    "pick_cool_and_place",
+    "pick_clean_and_place",
+    "look_at_in_light",
+)
+STEP_LIMITS = {"pick_and_place": 200, "pick_two_and_place": 320, "place_in_closed": 240,
+               "pick_heat_and_place": 320, "pick_cool_and_place": 300,
+               "pick_clean_and_place": 300, "look_at_in_light": 200}
+LAMPS = ("DeskLamp", "FloorLamp")
+
+
+class TaskError(ValueError):
+    """A task spec that names an unknown family, type or an impossible goal."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One goal in a house.
+
+    Attributes:
+        family: one of :data:`FAMILIES`.
+        object_type: the type to move (or to examine, for ``look_at_in_light``).
+        target_type: the receptacle type it must end in (the lamp type for looking).
+        instruction: the sentence the agent reads.
+        step_limit: steps before the episode is truncated.
+        count: how many objects of ``object_type`` must end in the target.
+    """
+
+    family: str
+    object_type: str
+    target_type: str
+    instruction: str
+    step_limit: int
+    count: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Task:
+        """Validate and build a task from a dict (as written in a scene spec or log)."""
+        fam = d.get("family")
+        if fam not in FAMILIES:
+            raise TaskError(f"unknown task family {fam!r}; known: {', '.join(FAMILIES)}")
+        for key in ("object_type", "target_type"):
+            if d.get(key) not in KINDS:
+                raise TaskError(f"task {key} {d.get(key)!r} is not an object type; "
+                                f"known: {', '.join(sorted(KINDS))}")
+        t = Task(fam, d["object_type"], d["target_type"],
+                 d.get("instruction") or instruction_for(fam, d["object_type"], d["target_type"]),
+                 int(d.get("step_limit", STEP_LIMITS[fam])),
+                 int(d.get("count", 2 if fam == "pick_two_and_place" else 1)))
+        return t
+
+    def check(self, house: House, held: str | None, visible: set[str]) -> bool:
+        """Whether the goal holds in the house right now (ground truth)."""
+        objs = house.objects
+        if self.family == "look_at_in_light":
+            h = objs.get(held) if held else None
+            return (h is not None and h.type == self.object_type
+                    and any(o.type == self.target_type and o.is_toggled and o.object_id in visible
+                            for o in objs.values()))
+        done = [o for o in objs.values() if o.type == self.object_type and self._placed(o, house)]
+        return len(done) >= self.count
+
+    def _placed(self, o: Obj, house: House) -> bool:
+        if o.parent is None or o.is_picked_up:
+            return False
+        rec = house.objects[o.parent]
+        if rec.type != self.target_type:
+            return False
+        if self.family == "place_in_closed":
+            return not rec.is_open
+        if self.family == "pick_heat_and_place":
+            return o.temperature == "Hot"
+        if self.family == "pick_cool_and_place":
+            return o.temperature == "Cold"
+        if self.family == "pick_clean_and_place":
+            return not o.is_dirty
+        return True
+
+
+_VERB = {"pick_and_place": "Put {a} {o} {p} the {r}.",
+         "pick_two_and_place": "Put two {os} {p} the {r}.",
+         "place_in_closed": "Put {a} {o} in the {r} and close it.",
+         "pick_heat_and_place": "Heat {a} {o} and put it {p} the {r}.",
+         "pick_cool_and_place": "Chill {a} {o} and put it {p} the {r}.",
+         "pick_clean_and_place": "Clean {a} {o} and put it {p} the {r}.",
+         "look_at_in_light": "Examine {a} {o} under the {r}."}
+
+
+def _words(type_: str) -> str:
+    out = "".join(" " + c.lower() if c.isupper() else c for c in type_).strip()
+    return out.replace("cell phone", "phone").replace("t v", "TV")
+
+
+def instruction_for(family: str, object_type: str, target_type: str) -> str:
+    """The instruction sentence of a task."""
+    o = _words(object_type)
+    k = KINDS[target_type]
+    prep = "in" if k.style in ("container", "basin") else "on"
+    a = "an" if o[0] in "aeiou" else "a"
+    os_ = o + ("es" if o.endswith(("sh", "ch", "x", "s")) else "s")
+    return _VERB[family].format(a=a, o=o, os=os_, p=prep, r=_words(target_type))
+
+
+def _targets(house: House, obj_type: str, exclude_parent_types: set[str],
+             openable: bool | None = None) -> list[str]:
+    h = KINDS[obj_type].size[1]
+    out = []
+    for o in house.objects.values():
+        s = surface(o)
+        if s is None or o.type in exclude_parent_types or h > s.max_h:
+            continue
+        if openable is not None and o.kind.openable != openable:
+            continue
+        if o.kind.heat_source or o.kind.cold_source or o.type == "SinkBasin":
+            continue  # appliances are tools in these tasks, not destinations
+        if min(KINDS[obj_type].size[0], KINDS[obj_type].size[2]) > min(s.rect.width,
+                                                                        s.rect.depth):
+            continue
+        out.append(o.type)
+    return sorted(set(out))
+
+
+def sample_task(house: House, rng: np.random.Generator,
+                families: list[str] | tuple[str, ...] | None = None) -> Task:
+    """A task that the house makes possible, not already satisfied, chosen by ``rng``."""
+    fams = list(families or FAMILIES)
+    for f in fams:
+        if f not in FAMILIES:
+            raise TaskError(f"unknown task family {f!r}; known: {', '.join(FAMILIES)}")
+    present = {o.type for o in house.objects.values()}
+    items = [o for o in house.objects.values() if o.kind.pickupable]
+    for _ in range(200):
+        fam = fams[int(rng.integers(len(fams)))]
+        cand = items
+        if fam == "pick_heat_and_place":
+            if "Microwave" not in present:
+                continue
+            cand = [o for o in items if o.type in HEATABLE_TYPES]
+        elif fam == "pick_cool_and_place":
+            if "Fridge" not in present:
+                continue
+            cand = [o for o in items if o.type in COOLABLE_TYPES and o.temperature != "Cold"]
+        elif fam == "pick_clean_and_place":
+            if "SinkBasin" not in present:
+                continue
+            cand = [o for o in items if o.type in CLEANABLE_TYPES]
+        elif fam == "pick_two_and_place":
+            types = [t for t in {o.type for o in items} if sum(o.type == t for o in items) >= 2]
+            cand = [o for o in items if o.type in types]
+        if not cand:
+            continue
+        obj = cand[int(rng.integers(len(cand)))]
+        if fam == "look_at_in_light":
+            lamps = sorted(present & set(LAMPS))
+            if not lamps:
+                continue
+            target = lamps[int(rng.integers(len(lamps)))]
+        else:
+            parent_types = {house.objects[o.parent].type for o in items
+                            if o.type == obj.type and o.parent}
+            exclude = parent_types if fam in ("pick_and_place", "pick_two_and_place",
+                                              "place_in_closed") else set()
+            targets = _targets(house, obj.type, exclude,
+                               openable=True if fam == "place_in_closed" else None)
+            if not targets:
+                continue
+            target = targets[int(rng.integers(len(targets)))]
+        task = Task(fam, obj.type, target, instruction_for(fam, obj.type, target),
+                    STEP_LIMITS[fam], 2 if fam == "pick_two_and_place" else 1)
+        if fam == "pick_clean_and_place":
+            for o in items:
+                if o.type == obj.type:
+                    o.is_dirty = True  # there is something to clean
+        if not task.check(house, None, set()):
+            return task
+    raise TaskError(f"no task of families {fams} is possible in {house.name}")

@@ -1,0 +1,1 @@
+"""Closed-loop planners, critics and language-model backends (imports as robomem.planners)."""

@@ -1,0 +1,1 @@
+"""Low-level executors and agents that act in an env (imports as robomem.policies)."""

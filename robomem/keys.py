@@ -1,0 +1,46 @@
+"""String constants for observation, info and metadata keys, defined once.
+
+Every env and bridge fills a Gymnasium observation dict with the ``OBS_*`` keys and an info
+dict with the ``INFO_*`` keys; :class:`robomem.types.Observation` reads them back.
+"""
+
+from __future__ import annotations
+
+# Gymnasium observation dict keys.
+OBS_RGB = "rgb"
+OBS_DEPTH = "depth"
+OBS_SEGMENTATION = "segmentation"
+OBS_INTRINSICS = "intrinsics"
+OBS_CAMERA_POSE = "camera_pose"
+OBS_AGENT_POSE = "agent_pose"
+OBS_INSTRUCTION = "instruction"
+OBS_STEP = "step"
+OBS_TIMESTAMP = "timestamp"
+
+OBS_KEYS = (
+    OBS_RGB,
+    OBS_DEPTH,
+    OBS_SEGMENTATION,
+    OBS_INTRINSICS,
+    OBS_CAMERA_POSE,
+    OBS_AGENT_POSE,
+    OBS_INSTRUCTION,
+    OBS_STEP,
+    OBS_TIMESTAMP,
+)
+
+# Info dict keys.
+INFO_LABELS = "labels"  # instance id -> object type (what a segmenting camera tells)
+INFO_OBJECT_IDS = "object_ids"  # instance id -> objectId (as AI2-THOR's color_to_object_id)
+INFO_PRIVILEGED = "privileged"  # simulator ground truth: oracles and tests only
+INFO_TASK = "task"
+INFO_SUCCESS = "success"
+INFO_GOAL_SATISFIED = "goal_satisfied"
+INFO_ACTION_NAME = "action_name"
+
+# Keys inside the privileged dict.
+PRIV_METADATA = "metadata"  # AI2-THOR-style metadata dict
+
+# Action dict keys.
+ACT_ACTION = "action"
+ACT_OBJECT = "object"

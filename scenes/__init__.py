@@ -1,0 +1,1 @@
+"""Top-level package marker for the scene specs shipped with robomem (data only)."""
