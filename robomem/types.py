@@ -110,3 +110,20 @@ class Observation:
             timestamp=float(obs.get(keys.OBS_TIMESTAMP, 0.0)),
             privileged=dict(info.get(keys.INFO_PRIVILEGED, {})),
         )
+
+
+@dataclass(frozen=True)
+class Action:
+    """A primitive action: an AI2-THOR action name and, for interactions, an object id.
+
+    Example:
+        >>> Action("PickupObject", "Apple|+01.00|+00.95|+02.00").to_env()["action"]
+        'PickupObject'
+    """
+
+    name: str
+    object_id: str | None = None
+
+    def to_env(self) -> dict[str, Any]:
+        """The dict form every robomem env's ``step`` accepts."""
+        return {keys.ACT_ACTION: self.name, keys.ACT_OBJECT: self.object_id or 0}

@@ -27,4 +27,5 @@ def action_index(action: str) -> int:
     try:
         return ACTION_INDEX[action]
     except KeyError:
-        raise ValueError(f"unknown action {action!r}; valid actions: {', '.join(ACTIONS)}") from None
+        valid = ", ".join(ACTIONS)
+        raise ValueError(f"unknown action {action!r}; valid actions: {valid}") from None

@@ -50,6 +50,8 @@ class Kind:
     materials: tuple[str, ...] = ()
     # Containers and basins: height of the inner floor above the piece's base.
     inner_floor: float = 0.0
+    # Containers: which side opens ("front" door, or "top" like a pulled-out drawer).
+    opens: Literal["front", "top"] = "front"
     # Furniture that stands on another piece (Microwave on CounterTop), else empty.
     stands_on: tuple[str, ...] = ()
     # Pickupables: receptacle types where a house usually keeps them (generation prior).
@@ -83,7 +85,7 @@ _FURNITURE = [
     _f("Cabinet", (0.8, 0.9, 0.5), (0.55, 0.38, 0.24), "container", openable=True,
        inner_floor=0.3, materials=_WOOD),
     _f("Drawer", (0.7, 0.8, 0.5), (0.62, 0.45, 0.3), "container", openable=True,
-       inner_floor=0.5, materials=_WOOD),
+       inner_floor=0.5, opens="top", materials=_WOOD),
     _f("SinkBasin", (0.8, 0.9, 0.6), (0.9, 0.9, 0.92), "basin", inner_floor=0.72,
        attachments=("Faucet",), materials=("Ceramic",)),
     _f("Microwave", (0.5, 0.3, 0.4), (0.2, 0.2, 0.22), "container", openable=True,

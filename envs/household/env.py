@@ -26,8 +26,6 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
-
-from robomem import keys
 from robomem.envs.household.actions import ACTIONS, DONE, action_index
 from robomem.envs.household.catalog import KINDS
 from robomem.envs.household.generator import STRUCTURE_LABELS, generate_house
@@ -38,6 +36,8 @@ from robomem.envs.household.renderer import Frame, Renderer
 from robomem.envs.household.spec import load_scene
 from robomem.envs.household.tasks import FAMILIES, Task, TaskError, sample_task
 from robomem.envs.household.world import VISIBILITY_DISTANCE, World
+
+from robomem import keys
 
 MAX_INSTANCES = 1024
 MAX_DEPTH = 20.0
@@ -65,7 +65,7 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         render_mode: ``None`` or ``"rgb_array"``.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 10}  # noqa: RUF012
 
     def __init__(self, scene: str | None = None, task: Task | Mapping[str, Any] | None = None,
                  families: list[str] | tuple[str, ...] | None = None, width: int = 300,
@@ -178,11 +178,12 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         info[keys.INFO_GOAL_SATISFIED] = satisfied
         return self._obs(), reward, terminated, truncated, info
 
-    def render(self) -> NDArray[np.uint8] | None:  # type: ignore[override]
+    def render(self) -> NDArray[np.uint8] | None:
         """The last RGB frame when ``render_mode == "rgb_array"``."""
         if self.render_mode != "rgb_array" or self._frame is None:
             return None
-        return self._frame.rgb.copy()
+        rgb: NDArray[np.uint8] = self._frame.rgb.copy()
+        return rgb
 
     # -------------------------------------------------------------- helpers
     def parse_action(self, action: Any) -> tuple[str, str | None]:
@@ -266,8 +267,8 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self._frame = f = self.renderer.render(a.camera, a.yaw, a.horizon)
         near = f.segmentation[f.hit_distance <= VISIBILITY_DISTANCE]
         counts = np.bincount(near.ravel(), minlength=len(self._by_seg))
-        w.visible = {self._by_seg[i] for i in np.flatnonzero(counts[: len(self._by_seg)])
-                     if self._by_seg[i] is not None}  # type: ignore[misc]
+        seen = (self._by_seg[i] for i in np.flatnonzero(counts[: len(self._by_seg)]))
+        w.visible = {oid for oid in seen if oid is not None}
 
     def _obs(self) -> dict[str, Any]:
         f, w, task = self._frame, self.world, self.task

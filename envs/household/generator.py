@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from robomem.envs.household.catalog import (
     KINDS,
     PICKUPABLE_TYPES,
@@ -325,7 +324,7 @@ def furnish(house: House, rng: np.random.Generator, skip_required: set[str] | No
 
 def reachable_cells(house: House) -> set[tuple[int, int]]:
     """Free cells reachable from the first doorway (the agent's world)."""
-    ok, nav, reach = connected(house)
+    _ok, nav, reach = connected(house)
     return reach if reach else nav.largest_component()
 
 
@@ -376,7 +375,7 @@ def populate(house: House, rng: np.random.Generator, n_items: int) -> None:
 def generate_house(seed: int, n_rooms: int | None = None, n_items: int | None = None) -> House:
     """A random furnished and populated house, fully determined by ``seed``."""
     rng = np.random.default_rng(seed)
-    for attempt in range(20):
+    for _ in range(20):
         n = n_rooms if n_rooms is not None else int(rng.integers(2, 7))
         rooms, doors = layout_rooms(rng, n)
         house = House(f"Procedural_{seed}", rooms, doors, seed=seed)
@@ -386,4 +385,4 @@ def generate_house(seed: int, n_rooms: int | None = None, n_items: int | None = 
             continue
         populate(house, rng, n_items if n_items is not None else 6 * n + 4)
         return house
-    raise GenerationError(f"could not generate a house for seed {seed} in {attempt + 1} tries")
+    raise GenerationError(f"could not generate a house for seed {seed} in 20 tries")

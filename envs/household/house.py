@@ -15,12 +15,12 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-
 from robomem.envs.household.catalog import Kind, kind
 
 GRID = 0.25
@@ -277,7 +277,7 @@ class House:
             by_line.setdefault((axis, round(at, 4)), []).append((a, b))
         for (axis, at), spans in by_line.items():
             cuts = sorted({round(v, 4) for s in spans for v in s})
-            for a, b in zip(cuts, cuts[1:]):
+            for a, b in itertools.pairwise(cuts):
                 mid = (a + b) / 2
                 if any(s0 <= mid <= s1 for s0, s1 in spans):
                     pieces.add((axis, at, a, b))

@@ -13,13 +13,13 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import open3d as o3d
 from numpy.typing import NDArray
-
 from robomem.envs.household.catalog import ROOM_COLORS
 from robomem.envs.household.house import (
     DOOR_HEIGHT,
@@ -111,8 +111,10 @@ def _shell(b: Box, floor: float, omit: str) -> list[Box]:
     parts = [Box((x0, y0, z0), (x1, floor, z1))]  # base up to the inner floor
     if omit != "top":
         parts.append(Box((x0, y1 - t, z0), (x1, y1, z1)))
-    sides = {"-x": Box((x0, floor, z0), (x0 + t, y1, z1)), "+x": Box((x1 - t, floor, z0), (x1, y1, z1)),
-             "-z": Box((x0, floor, z0), (x1, y1, z0 + t)), "+z": Box((x0, floor, z1 - t), (x1, y1, z1))}
+    sides = {"-x": Box((x0, floor, z0), (x0 + t, y1, z1)),
+             "+x": Box((x1 - t, floor, z0), (x1, y1, z1)),
+             "-z": Box((x0, floor, z0), (x1, y1, z0 + t)),
+             "+z": Box((x0, floor, z1 - t), (x1, y1, z1))}
     return parts + [v for k, v in sides.items() if k != omit]
 
 
@@ -155,6 +157,8 @@ def object_mesh(obj: Obj) -> MeshArrays:
     if k.style == "basin":
         return boxes_mesh(_shell(b, floor, "top"), obj.seg_id, color)
     if k.style == "container" and obj.is_open:
+        if k.opens == "top":  # a drawer: its lid is gone, contents show from above
+            return boxes_mesh(_shell(b, max(floor, b.lo[1] + SHELL), "top"), obj.seg_id, color)
         parts = _shell(b, max(floor, b.lo[1] + SHELL), _front_key(obj.facing))
         parts.append(_door_panel(b, obj.facing))
         return boxes_mesh(parts, obj.seg_id, color)
@@ -169,9 +173,11 @@ def floor_tiles(q: Rect, color: tuple[float, float, float], tile: float = 0.5) -
     xs = np.unique(np.append(np.arange(np.floor(q.x0 / tile) * tile, q.x1, tile).clip(q.x0), q.x1))
     zs = np.unique(np.append(np.arange(np.floor(q.z0 / tile) * tile, q.z1, tile).clip(q.z0), q.z1))
     dark = tuple(c * 0.88 for c in color)
-    verts, tris, cols = [], [], []
-    for i, (x0, x1) in enumerate(zip(xs, xs[1:])):
-        for j, (z0, z1) in enumerate(zip(zs, zs[1:])):
+    verts: list[tuple[float, float, float]] = []
+    tris: list[tuple[int, int, int]] = []
+    cols: list[tuple[float, ...]] = []
+    for _i, (x0, x1) in enumerate(itertools.pairwise(xs)):
+        for _j, (z0, z1) in enumerate(itertools.pairwise(zs)):
             k = len(verts)
             verts += [(x0, 0.0, z0), (x1, 0.0, z0), (x1, 0.0, z1), (x0, 0.0, z1)]
             tris += [(k, k + 2, k + 1), (k, k + 3, k + 2)]
@@ -187,7 +193,7 @@ def structure_mesh(house: House) -> MeshArrays:
     """Floors, walls (with doorways), lintels and ceilings."""
     parts = []
     for r in house.rooms:
-        wall_c, floor_c = ROOM_COLORS.get(r.type, ((0.9, 0.9, 0.9), (0.6, 0.6, 0.6)))
+        _wall_c, floor_c = ROOM_COLORS.get(r.type, ((0.9, 0.9, 0.9), (0.6, 0.6, 0.6)))
         q = r.rect
         parts.append(floor_tiles(q, floor_c))
         parts.append(boxes_mesh([Box((q.x0, WALL_HEIGHT, q.z0), (q.x1, WALL_HEIGHT + 0.05, q.z1))],

@@ -17,7 +17,6 @@ from collections import deque
 
 import numpy as np
 from numpy.typing import NDArray
-
 from robomem.envs.household.house import AGENT_RADIUS, GRID, House, Rect
 
 Cell = tuple[int, int]
@@ -64,7 +63,7 @@ class NavGrid:
         j0, j1 = int(np.ceil(b.z0 / GRID)), int(np.floor(b.z1 / GRID))
         ii, jj = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1), indexing="ij")
         cells = np.stack([ii.ravel(), jj.ravel()], axis=1)
-        free = self.free_mask(cells * GRID)
+        free = self.free_mask(cells.astype(np.float64) * GRID)
         self._free: set[Cell] = {(int(i), int(j)) for i, j in cells[free]}
 
     def free_mask(self, pts: NDArray[np.float64]) -> NDArray[np.bool_]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from robomem.envs.household.catalog import kind
 from robomem.envs.household.house import WALL_HEIGHT, Box, House, Obj, Rect
 
@@ -60,10 +59,12 @@ def occupied(house: House, host: Obj, ignore: str | None = None) -> list[Rect]:
 
 
 def find_spot(house: House, host: Obj, type_: str, rng: np.random.Generator,
-              ignore: str | None = None, tries: int = 40) -> Box | None:
+              ignore: str | None = None, tries: int = 40,
+              extra: list[Rect] | None = None) -> Box | None:
     """A free box for an object of ``type_`` on or in ``host``, or ``None`` if none fits.
 
     The object may be turned by 90 degrees to fit; positions are sampled uniformly.
+    ``extra`` lists footprints to treat as taken too (for capacity checks).
     """
     s = surface(host)
     if s is None:
@@ -71,7 +72,7 @@ def find_spot(house: House, host: Obj, type_: str, rng: np.random.Generator,
     w, h, d = kind(type_).size
     if h > s.max_h:
         return None
-    taken = occupied(house, host, ignore)
+    taken = occupied(house, host, ignore) + (extra or [])
     for attempt in range(tries):
         sx, sz = (w, d) if attempt % 2 == 0 else (d, w)
         if sx > s.rect.width or sz > s.rect.depth:
@@ -83,3 +84,20 @@ def find_spot(house: House, host: Obj, type_: str, rng: np.random.Generator,
             continue
         return Box((fp.x0, s.y, fp.z0), (fp.x1, s.y + h, fp.z1))
     return None
+
+
+def capacity(house: House, hosts: list[Obj], type_: str, need: int,
+             rng: np.random.Generator) -> bool:
+    """Whether ``need`` more objects of ``type_`` fit on ``hosts`` together."""
+    found = 0
+    for h in hosts:
+        extra: list[Rect] = []
+        while found < need:
+            box = find_spot(house, h, type_, rng, extra=extra)
+            if box is None:
+                break
+            extra.append(box.footprint)
+            found += 1
+        if found >= need:
+            return True
+    return found >= need

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 import open3d as o3d
 from numpy.typing import NDArray
-
 from robomem.envs.household.catalog import ROOM_COLORS
 from robomem.envs.household.house import House
 from robomem.envs.household.meshes import (
@@ -33,6 +32,7 @@ from robomem.envs.household.meshes import (
 )
 from robomem.envs.household.navigation import distances_to_rects, rect_array
 
+_Rays = tuple[NDArray[np.float32], NDArray[np.float64]]  # world directions, rotation-only pose
 _SUN = np.array([0.55, 0.75, 0.3]) / np.linalg.norm([0.55, 0.75, 0.3])
 
 
@@ -99,7 +99,7 @@ class Renderer:
         self._scene: o3d.t.geometry.RaycastingScene | None = None
         self._rgb = np.zeros((1, 3), np.uint8)
         self._seg = np.zeros(1, np.int32)
-        self._dir_cache: dict[tuple[float, float], tuple[NDArray[np.float32], NDArray[np.float64]]] = {}
+        self._dir_cache: dict[tuple[float, float], _Rays] = {}
 
     def set_scene(self, house: House) -> None:
         """(Re)build the ray-casting scene from the house's current state."""
@@ -118,12 +118,12 @@ class Renderer:
         self._seg = np.append(m.seg, 0).astype(np.int32)
         scene = o3d.t.geometry.RaycastingScene()
         mesh = o3d.t.geometry.TriangleMesh()
-        mesh.vertex.positions = o3d.core.Tensor(v)
-        mesh.triangle.indices = o3d.core.Tensor(tri)
+        mesh.vertex.positions = o3d.core.Tensor.from_numpy(np.ascontiguousarray(v))
+        mesh.triangle.indices = o3d.core.Tensor.from_numpy(np.ascontiguousarray(tri))
         scene.add_triangles(mesh)
         self._scene = scene
 
-    def _directions(self, yaw: float, horizon: float) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
+    def _directions(self, yaw: float, horizon: float) -> _Rays:
         """World ray directions for a camera rotation (cached: agents turn in fixed steps)."""
         key = (round(yaw % 360.0, 4), round(horizon, 4))
         hit = self._dir_cache.get(key)

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import yaml
-
 from robomem.envs.household.catalog import KINDS, PICKUPABLE_TYPES, ROOM_TYPES
 from robomem.envs.household.generator import (
     SIDES,
@@ -123,6 +122,8 @@ def parse_spec(data: Any, source: str = "<spec>") -> SceneSpec:
             raise SpecError(f"{source}: furniture[{i}] wall {f['wall']!r}; use one of "
                             f"{', '.join(SIDES)}")
     for i, o in enumerate(data.get("objects", [])):
+        if isinstance(o, dict) and True in o:  # YAML 1.1 reads a bare `on:` key as True
+            o["on"] = o.pop(True)
         t = _require(o, "type", f"{source}: objects[{i}]")
         if t not in PICKUPABLE_TYPES:
             raise SpecError(f"{source}: objects[{i}] type {t!r} is not pickupable; known: "

@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-
 from robomem.envs.household.catalog import (
     CLEANABLE_TYPES,
     COOLABLE_TYPES,
@@ -24,7 +23,7 @@ from robomem.envs.household.catalog import (
     KINDS,
 )
 from robomem.envs.household.house import House, Obj
-from robomem.envs.household.placement import surface
+from robomem.envs.household.placement import capacity, surface
 
 FAMILIES = (
     "pick_and_place",
@@ -198,6 +197,10 @@ def sample_task(house: House, rng: np.random.Generator,
                                               "place_in_closed") else set()
             targets = _targets(house, obj.type, exclude,
                                openable=True if fam == "place_in_closed" else None)
+            count = 2 if fam == "pick_two_and_place" else 1
+            check_rng = np.random.default_rng(0)
+            targets = [t for t in targets if capacity(house, house.of_type(t), obj.type, count,
+                                                      check_rng)]
             if not targets:
                 continue
             target = targets[int(rng.integers(len(targets)))]

@@ -20,7 +20,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from robomem.envs.household.actions import (
     ACTIONS,
     DONE,
@@ -120,6 +119,7 @@ class World:
         if action in ("RotateLeft", "RotateRight"):
             sign = 1.0 if action == "RotateRight" else -1.0
             self.agent.yaw = (self.agent.yaw + sign * self.rotate_step) % 360.0
+            self._carry()  # a held object turns with the agent
             return ActionResult(action, True)
         if action in ("LookUp", "LookDown"):
             h = self.agent.horizon + (self.look_step if action == "LookDown" else -self.look_step)
@@ -179,9 +179,10 @@ class World:
         if object_id not in self.visible:
             return ActionResult(action, False, f"{object_id} is not visible or is farther than "
                                 f"{VISIBILITY_DISTANCE} m")
-        return {"PickupObject": self._pickup, "PutObject": self._put,
-                "OpenObject": self._open, "CloseObject": self._open,
-                "ToggleObjectOn": self._toggle, "ToggleObjectOff": self._toggle}[action](action, obj)
+        handler = {"PickupObject": self._pickup, "PutObject": self._put,
+                   "OpenObject": self._open, "CloseObject": self._open,
+                   "ToggleObjectOn": self._toggle, "ToggleObjectOff": self._toggle}[action]
+        return handler(action, obj)
 
     def _pickup(self, action: str, obj: Obj) -> ActionResult:
         if not obj.kind.pickupable:

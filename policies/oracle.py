@@ -1,0 +1,346 @@
+"""The privileged oracle: solves Household tasks from ground truth.
+
+It proves that generated tasks are solvable and gives the upper bound for every
+benchmark. It reads the simulator state directly (never the observation), plans the task
+as a list of subgoals (pick up X, put in Y, toggle Z, ...) and reaches each by breadth-first
+search on the navigation grid to a pose from which the target is visible, found by
+rendering low-resolution probes. It is closed-loop: after every action it re-checks the
+ground truth, and a failed action makes it re-plan the current subgoal.
+
+Example:
+    >>> import gymnasium as gym
+    >>> import robomem.envs  # noqa: F401
+    >>> from robomem.policies.oracle import run_oracle_episode
+    >>> env = gym.make("robomem/Household-v0", width=96, height=96,
+    ...                families=["pick_and_place"])
+    >>> run_oracle_episode(env, seed=3)["success"]
+    True
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from robomem.envs.household.env import HouseholdEnv
+from robomem.envs.household.house import CAMERA_HEIGHT, GRID, Obj, forward
+from robomem.envs.household.navigation import Cell
+from robomem.envs.household.placement import find_spot
+from robomem.envs.household.renderer import Renderer
+from robomem.envs.household.tasks import Task
+from robomem.envs.household.world import HORIZON_MAX, HORIZON_MIN, VISIBILITY_DISTANCE, World
+from robomem.policies.base import POLICIES, Policy
+
+from robomem.types import Action, Observation
+
+REACH = VISIBILITY_DISTANCE - 0.05
+MAX_EXPANSIONS = 8  # re-plans of one subgoal before the oracle gives up
+
+
+@dataclass(frozen=True)
+class Subgoal:
+    """One step of a task plan: ``kind`` in pickup/put/open/close/on/off/look."""
+
+    kind: str
+    target: str  # an objectId, or a type name resolved when the subgoal starts
+
+
+@POLICIES.register("oracle")
+class OraclePolicy(Policy):
+    """Privileged planner over the Household simulator's ground truth."""
+
+    name = "oracle"
+
+    def __init__(self, env: HouseholdEnv, probe_size: int = 96) -> None:
+        self.env = env
+        self.probe = Renderer(probe_size, probe_size, env.fov)
+        self._probe_state: tuple[int, int] = (0, -1)
+        self.queue: deque[Action] = deque()
+        self.plan: list[Subgoal] = []
+        self.expansions = 0
+        self.replans = 0
+        self.gave_up = False
+        self.bound: str | None = None  # the task object being carried through a plan
+
+    @classmethod
+    def from_env(cls, env: gym.Env[Any, Any], seed: int = 0) -> OraclePolicy:
+        """The oracle needs the simulator itself: only ``robomem/Household-v0`` qualifies."""
+        inner = env.unwrapped
+        if not isinstance(inner, HouseholdEnv):
+            raise TypeError(f"the oracle needs privileged access to robomem/Household-v0; got "
+                            f"{type(inner).__name__}")
+        return cls(inner)
+
+    # ------------------------------------------------------------ episode
+    def reset(self, obs: Observation) -> None:
+        """Plan the episode's task."""
+        assert self.env.task is not None
+        self.plan = self._plan(self.env.task)
+        self.queue.clear()
+        self.expansions = 0
+        self.gave_up = False
+        self.bound = None
+
+    def act(self, obs: Observation) -> Action:
+        """Next primitive action; re-plans the current subgoal after a failed action."""
+        md = obs.privileged.get("metadata", {})
+        if not md.get("lastActionSuccess", True) and md.get("lastAction") != "Initialize":
+            self.queue.clear()
+            self.replans += 1
+        while not self.queue:
+            if self.gave_up or not self.plan:
+                return Action("Done")
+            if self._done(self.plan[0]):
+                self._bind(self.plan.pop(0))
+                self.expansions = 0
+                continue
+            self.expansions += 1
+            steps = self._expand(self.plan[0]) if self.expansions <= MAX_EXPANSIONS else None
+            if steps is None:
+                self.gave_up = True
+                return Action("Done")
+            self.queue.extend(steps)
+        return self.queue.popleft()
+
+    def stats(self) -> dict[str, float]:
+        """Re-plans so far."""
+        return {"replans": float(self.replans)}
+
+    # ------------------------------------------------------------ planning
+    def _bind(self, done: Subgoal) -> None:
+        """Remember the object picked up, so later steps act on that very instance."""
+        task = self.env.task
+        assert task is not None
+        held = self._world.holding()
+        if done.kind == "pickup" and held is not None:
+            self.bound = held.object_id
+        elif done.kind == "put" and done.target == task.target_type:
+            self.bound = None
+
+    def _plan(self, task: Task) -> list[Subgoal]:
+        x, y = task.object_type, task.target_type
+        fam = task.family
+        if fam == "look_at_in_light":
+            return [Subgoal("pickup", x), Subgoal("on", y), Subgoal("look", y)]
+        if fam == "pick_two_and_place":
+            return [Subgoal("pickup", x), Subgoal("put", y)] * task.count
+        mid: list[Subgoal] = []
+        if fam == "pick_heat_and_place":
+            mid = [Subgoal("put", "Microwave"), Subgoal("on", "Microwave"),
+                   Subgoal("off", "Microwave"), Subgoal("pickup", x)]
+        elif fam == "pick_cool_and_place":
+            mid = [Subgoal("put", "Fridge"), Subgoal("pickup", x)]
+        elif fam == "pick_clean_and_place":
+            mid = [Subgoal("put", "SinkBasin"), Subgoal("on", "Faucet"), Subgoal("off", "Faucet"),
+                   Subgoal("pickup", x)]
+        tail = [Subgoal("close", y)] if fam == "place_in_closed" else []
+        return [Subgoal("pickup", x), *mid, Subgoal("put", y), *tail]
+
+    @property
+    def _world(self) -> World:
+        assert self.env.world is not None
+        return self.env.world
+
+    def _done(self, sg: Subgoal) -> bool:
+        w = self._world
+        objs = w.house.objects
+        held = w.holding()
+        if sg.kind == "pickup":
+            return held is not None and held.type == sg.target and self._fresh(held)
+        if sg.kind == "put":
+            return held is None
+        if sg.kind in ("open", "close", "on", "off"):
+            o = self._resolve(sg)
+            if o is None:
+                return False
+            if sg.kind in ("open", "close"):
+                return o.is_open == (sg.kind == "open")
+            return o.is_toggled == (sg.kind == "on")
+        if sg.kind == "look":
+            return any(objs[i].type == sg.target and objs[i].is_toggled for i in w.visible)
+        raise ValueError(f"unknown subgoal {sg.kind!r}")
+
+    def _fresh(self, o: Obj) -> bool:
+        """Whether ``o`` still needs to reach the task's goal (not already placed)."""
+        task = self.env.task
+        assert task is not None
+        if task.family != "pick_two_and_place" or o.parent is None:
+            return True
+        return self._world.house.objects[o.parent].type != task.target_type
+
+    def _resolve(self, sg: Subgoal) -> Obj | None:
+        """The instance a subgoal acts on: the nearest suitable one of its type."""
+        w = self._world
+        house = w.house
+        if sg.target in house.objects:
+            return house.objects[sg.target]
+        cands = [o for o in house.objects.values() if o.type == sg.target]
+        if sg.kind == "pickup" and self.bound in house.objects:
+            return house.objects[self.bound]
+        if sg.kind == "pickup":
+            cands = [o for o in cands if self._fresh(o) and not o.is_picked_up]
+        if sg.kind == "put":
+            held = w.holding()
+            if held is None:
+                return None
+            rng = np.random.default_rng(0)
+            cands = [o for o in cands if self._fits(o, held.type, rng)]
+        if sg.kind in ("on", "off", "open", "close", "look") and sg.kind != "look":
+            task = self.env.task
+            assert task is not None
+            # Appliances: the one holding the task object, if any (the microwave it is in).
+            def has_task_object(host: str) -> bool:
+                return any(c.object_id == self.bound or (self.bound is None
+                                                         and c.type == task.object_type)
+                           for c in house.children(host))
+
+            holding_task = [o for o in cands if has_task_object(o.attached_to or o.object_id)]
+            cands = holding_task or cands
+        if not cands:
+            return None
+        dist = self._distances()
+        return min(cands, key=lambda o: (self._cost(o, dist), o.object_id))
+
+    def _fits(self, rec: Obj, type_: str, rng: np.random.Generator) -> bool:
+        house = self._world.house
+        was_open = rec.is_open
+        ok = find_spot(house, rec, type_, rng) is not None
+        rec.is_open = was_open
+        return ok
+
+    # ---------------------------------------------------------- expansion
+    def _expand(self, sg: Subgoal) -> list[Action] | None:
+        w = self._world
+        obj = self._resolve(sg)
+        if obj is None:
+            return None
+        if sg.kind == "pickup":
+            parent = w.house.objects.get(obj.parent) if obj.parent else None
+            if parent is not None and parent.kind.openable and not parent.is_open:
+                return self._reach(parent, Action("OpenObject", parent.object_id))
+            return self._reach(obj, Action("PickupObject", obj.object_id))
+        if sg.kind == "put":
+            if obj.kind.openable and not obj.is_open:
+                return self._reach(obj, Action("OpenObject", obj.object_id))
+            return self._reach(obj, Action("PutObject", obj.object_id))
+        name = {"open": "OpenObject", "close": "CloseObject", "on": "ToggleObjectOn",
+                "off": "ToggleObjectOff"}.get(sg.kind)
+        if name is not None:
+            return self._reach(obj, Action(name, obj.object_id))
+        return self._reach(obj, None)  # look: just bring it into view
+
+    def _reach(self, obj: Obj, then: Action | None) -> list[Action] | None:
+        """Actions that make ``obj`` visible and within reach, followed by ``then``."""
+        w = self._world
+        if obj.object_id in w.visible:
+            return [then] if then else []
+        nav = w.nav
+        a = w.agent
+        start = (round(a.x / GRID), round(a.z / GRID))
+        dist = self._distances()
+        cells = [c for c in dist if obj.box.distance_to((c[0] * GRID, CAMERA_HEIGHT,
+                                                          c[1] * GRID)) <= REACH]
+        room = w.house.room(obj.room).rect
+        # Cells in the object's own room first: a wall may stand between it and the others.
+        cells.sort(key=lambda c: (not room.contains_point(c[0] * GRID, c[1] * GRID), dist[c], c))
+        self._sync_probe()
+        for cell in cells[:40]:
+            for yaw, horizon in self._views(cell, obj):
+                if self._probe_sees(cell, yaw, horizon, obj):
+                    path = nav.shortest_path(start, {cell})
+                    if path is None:
+                        continue
+                    acts = _walk(path, a.yaw) + _turn(a.yaw, yaw) + _look(a.horizon, horizon)
+                    return acts + ([then] if then else [])
+        return None
+
+    def _views(self, cell: Cell, obj: Obj) -> list[tuple[float, float]]:
+        x, z = cell[0] * GRID, cell[1] * GRID
+        c = obj.box.center
+        bearing = math.degrees(math.atan2(-(c[0] - x), c[2] - z))
+        yaw0 = (round(bearing / 90.0) * 90.0) % 360.0
+        yaws = [yaw0] + [(yaw0 + d) % 360.0 for d in (90.0, 270.0, 180.0)]
+        flat = math.hypot(c[0] - x, c[2] - z)
+        elev = math.degrees(math.atan2(CAMERA_HEIGHT - c[1], flat))
+        hs = [h for h in np.arange(HORIZON_MIN, HORIZON_MAX + 1, 30.0)]
+        hs.sort(key=lambda h: abs(h - elev))
+        return [(yw, float(h)) for yw in yaws[:2] for h in hs[:3]]
+
+    def _sync_probe(self) -> None:
+        w = self._world
+        state = (id(w), w.version)
+        if state != self._probe_state:
+            self.probe.set_scene(w.house)
+            self._probe_state = state
+
+    def _probe_sees(self, cell: Cell, yaw: float, horizon: float, obj: Obj) -> bool:
+        f = self.probe.render((cell[0] * GRID, CAMERA_HEIGHT, cell[1] * GRID), yaw, horizon)
+        mask = (f.segmentation == obj.seg_id) & (f.hit_distance <= REACH)
+        return bool(mask.sum() >= 2)
+
+    def _distances(self) -> dict[Cell, int]:
+        """Grid-step distances from the agent to every reachable cell."""
+        w = self._world
+        a = w.agent
+        start = (round(a.x / GRID), round(a.z / GRID))
+        dist = {start: 0}
+        q = deque([start])
+        while q:
+            c = q.popleft()
+            for n in w.nav.neighbours(c):
+                if n not in dist:
+                    dist[n] = dist[c] + 1
+                    q.append(n)
+        return dist
+
+    def _cost(self, o: Obj, dist: dict[Cell, int]) -> float:
+        best = math.inf
+        for c, d in dist.items():
+            if d < best and o.box.distance_to((c[0] * GRID, CAMERA_HEIGHT, c[1] * GRID)) <= REACH:
+                best = d
+        return best
+
+
+def _walk(path: list[Cell], yaw: float) -> list[Action]:
+    """Grid moves along ``path`` without turning (strafing and backing as needed)."""
+    fx, _, fz = forward(yaw)
+    f = (round(fx), round(fz))
+    r = (round(-math.cos(math.radians(yaw))), round(-math.sin(math.radians(yaw))))
+    names = {f: "MoveAhead", (-f[0], -f[1]): "MoveBack", r: "MoveRight", (-r[0], -r[1]): "MoveLeft"}
+    return [Action(names[(b[0] - a[0], b[1] - a[1])]) for a, b in itertools.pairwise(path)]
+
+
+def _turn(yaw: float, target: float) -> list[Action]:
+    d = round(((target - yaw) % 360.0) / 90.0) % 4
+    return {0: [], 1: [Action("RotateRight")], 2: [Action("RotateRight")] * 2,
+            3: [Action("RotateLeft")]}[d]
+
+
+def _look(horizon: float, target: float) -> list[Action]:
+    n = round((target - horizon) / 30.0)
+    return [Action("LookDown")] * n if n > 0 else [Action("LookUp")] * (-n)
+
+
+def run_oracle_episode(env: gym.Env[Any, Any], seed: int | None = None,
+                       options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run one oracle episode; returns success, steps and the task."""
+    obs_d, info = env.reset(seed=seed, options=options)
+    policy = OraclePolicy.from_env(env)
+    obs = Observation.from_gym(obs_d, info)
+    policy.reset(obs)
+    steps, success = 0, False
+    while True:
+        action = policy.act(obs)
+        obs_d, _, terminated, truncated, info = env.step(action.to_env())
+        steps += 1
+        obs = Observation.from_gym(obs_d, info)
+        if terminated or truncated:
+            success = bool(info["success"])
+            break
+    return {"success": success, "steps": steps, "task": info["task"],
+            "gave_up": policy.gave_up, "replans": policy.replans}

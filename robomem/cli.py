@@ -1,0 +1,103 @@
+"""The ``robomem`` command line.
+
+robomem run [--config launch/household.yaml] [--policy NAME] [--episodes N] [key=value ...]
+robomem envs | scenes | policies
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from robomem.config import ConfigError, default_launch, load_config
+
+RUN_HELP = """Run episodes and write a run folder (config.yaml, episodes.jsonl, metrics.json,
+episodes.png, report.md).
+
+Settings come from the launch file (default: the shipped launch/household.yaml), then from
+the options below, then from KEY=VALUE overrides with dotted keys, for example:
+
+  robomem run                                  # the default suite
+  robomem run --policy random --episodes 3     # the random baseline, 3 episodes per seed
+  robomem run env.scene=FloorPlan3 seeds=[0,1,2] env.width=224
+
+Keys: name, policy, episodes, seeds, out, env.id, env.scene, env.width, env.height, env.fov,
+env.lifelong, env.relocation_prob, env.families, env.n_rooms, env.step_limit.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="robomem",
+        description="robomem: brain-inspired memory for embodied agents.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    r = sub.add_parser("run", help="run episodes and write metrics, plots and a report",
+                       description=RUN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("--config", default=None,
+                   help=f"launch YAML (default: {default_launch()})")
+    r.add_argument("--policy", default=None, help="agent to run: oracle | random")
+    r.add_argument("--episodes", type=int, default=None, help="episodes per seed")
+    r.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds, one house each")
+    r.add_argument("--out", default=None, help="parent folder of run folders (default: runs)")
+    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    r.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides")
+    sub.add_parser("envs", help="list the registered environments")
+    sub.add_parser("scenes", help="list the shipped Household scene specs")
+    sub.add_parser("policies", help="list the registered policies")
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``robomem`` console script; returns the exit status."""
+    ap = _parser()
+    args = ap.parse_args(argv)
+    if args.command is None:
+        ap.print_help()
+        return 0
+    if args.command == "envs":
+        from robomem.envs import ENVS
+
+        print("\n".join(ENVS.names()))
+        return 0
+    if args.command == "scenes":
+        from robomem.envs.household.spec import list_scenes
+
+        print("\n".join(list_scenes()))
+        return 0
+    if args.command == "policies":
+        from robomem.policies.base import POLICIES, policy_class
+
+        policy_class("oracle")  # imports (and so registers) the built-in policies
+        print("\n".join(POLICIES.names()))
+        return 0
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from robomem.envs.household.spec import SpecError
+    from robomem.envs.household.tasks import TaskError
+    from robomem.runner import run
+
+    over = list(args.overrides)
+    for key in ("policy", "episodes", "out"):
+        if getattr(args, key) is not None:
+            over.append(f"{key}={getattr(args, key)}")
+    if args.seeds is not None:
+        over.append(f"seeds=[{','.join(str(s) for s in args.seeds)}]")
+    try:
+        cfg = load_config(args.config or default_launch(), over)
+        result = run(cfg, progress=not args.no_progress)
+    except (ConfigError, SpecError, TaskError, KeyError, ValueError, TypeError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        print(f"robomem run: error: {msg}", file=sys.stderr)
+        return 2
+    m = result.metrics
+    print(f"success {m['success_rate']:.1%} over {m['episodes']} episodes, "
+          f"mean steps {m['mean_steps']:.1f} -> {result.folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
