@@ -28,17 +28,16 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from robomem.envs.household.env import HouseholdEnv
-from robomem.envs.household.house import CAMERA_HEIGHT, GRID, Obj, forward
+from robomem.envs.household.house import GRID, Obj, forward
 from robomem.envs.household.navigation import Cell
 from robomem.envs.household.placement import find_spot
-from robomem.envs.household.renderer import Renderer
+from robomem.envs.household.probe import Prober, grid_distances, in_reach
 from robomem.envs.household.tasks import Task
-from robomem.envs.household.world import HORIZON_MAX, HORIZON_MIN, VISIBILITY_DISTANCE, World
+from robomem.envs.household.world import World
 from robomem.policies.base import POLICIES, Policy
 
 from robomem.types import Action, Observation
 
-REACH = VISIBILITY_DISTANCE - 0.05
 MAX_EXPANSIONS = 8  # re-plans of one subgoal before the oracle gives up
 
 
@@ -58,8 +57,7 @@ class OraclePolicy(Policy):
 
     def __init__(self, env: HouseholdEnv, probe_size: int = 96) -> None:
         self.env = env
-        self.probe = Renderer(probe_size, probe_size, env.fov)
-        self._probe_state: tuple[int, int] = (0, -1)
+        self.prober = Prober(probe_size, env.fov)
         self.queue: deque[Action] = deque()
         self.plan: list[Subgoal] = []
         self.expansions = 0
@@ -175,19 +173,24 @@ class OraclePolicy(Policy):
 
     def _resolve(self, sg: Subgoal) -> Obj | None:
         """The instance a subgoal acts on: the nearest suitable one of its type."""
+        cands = self._candidates(sg)
+        return cands[0] if cands else None
+
+    def _candidates(self, sg: Subgoal) -> list[Obj]:
+        """Instances a subgoal could act on, best first."""
         w = self._world
         house = w.house
         if sg.target in house.objects:
-            return house.objects[sg.target]
+            return [house.objects[sg.target]]
         cands = [o for o in house.objects.values() if o.type == sg.target]
         if sg.kind == "pickup" and self.bound in house.objects:
-            return house.objects[self.bound]
+            return [house.objects[self.bound]]
         if sg.kind == "pickup":
             cands = [o for o in cands if self._fresh(o) and not o.is_picked_up]
         if sg.kind == "put":
             held = w.holding()
             if held is None:
-                return None
+                return []
             rng = np.random.default_rng(0)
             cands = [o for o in cands if self._fits(o, held.type, rng)]
         if sg.kind in ("on", "off", "open", "close", "look") and sg.kind != "look":
@@ -201,10 +204,8 @@ class OraclePolicy(Policy):
 
             holding_task = [o for o in cands if has_task_object(o.attached_to or o.object_id)]
             cands = holding_task or cands
-        if not cands:
-            return None
-        dist = self._distances()
-        return min(cands, key=lambda o: (self._cost(o, dist), o.object_id))
+        dist = grid_distances(w)
+        return sorted(cands, key=lambda o: (self._cost(o, dist), o.object_id))
 
     def _fits(self, rec: Obj, type_: str, rng: np.random.Generator) -> bool:
         house = self._world.house
@@ -215,10 +216,15 @@ class OraclePolicy(Policy):
 
     # ---------------------------------------------------------- expansion
     def _expand(self, sg: Subgoal) -> list[Action] | None:
+        """Primitive actions towards ``sg``, trying instances in order until one is reachable."""
+        for obj in self._candidates(sg)[:6]:
+            steps = self._expand_for(sg, obj)
+            if steps is not None:
+                return steps
+        return None
+
+    def _expand_for(self, sg: Subgoal, obj: Obj) -> list[Action] | None:
         w = self._world
-        obj = self._resolve(sg)
-        if obj is None:
-            return None
         if sg.kind == "pickup":
             parent = w.house.objects.get(obj.parent) if obj.parent else None
             if parent is not None and parent.kind.openable and not parent.is_open:
@@ -239,71 +245,18 @@ class OraclePolicy(Policy):
         w = self._world
         if obj.object_id in w.visible:
             return [then] if then else []
-        nav = w.nav
+        view = self.prober.find_view(w, obj, grid_distances(w))
+        if view is None:
+            return None
         a = w.agent
-        start = (round(a.x / GRID), round(a.z / GRID))
-        dist = self._distances()
-        cells = [c for c in dist if obj.box.distance_to((c[0] * GRID, CAMERA_HEIGHT,
-                                                          c[1] * GRID)) <= REACH]
-        room = w.house.room(obj.room).rect
-        # Cells in the object's own room first: a wall may stand between it and the others.
-        cells.sort(key=lambda c: (not room.contains_point(c[0] * GRID, c[1] * GRID), dist[c], c))
-        self._sync_probe()
-        for cell in cells[:40]:
-            for yaw, horizon in self._views(cell, obj):
-                if self._probe_sees(cell, yaw, horizon, obj):
-                    path = nav.shortest_path(start, {cell})
-                    if path is None:
-                        continue
-                    acts = _walk(path, a.yaw) + _turn(a.yaw, yaw) + _look(a.horizon, horizon)
-                    return acts + ([then] if then else [])
-        return None
-
-    def _views(self, cell: Cell, obj: Obj) -> list[tuple[float, float]]:
-        x, z = cell[0] * GRID, cell[1] * GRID
-        c = obj.box.center
-        bearing = math.degrees(math.atan2(-(c[0] - x), c[2] - z))
-        yaw0 = (round(bearing / 90.0) * 90.0) % 360.0
-        yaws = [yaw0] + [(yaw0 + d) % 360.0 for d in (90.0, 270.0, 180.0)]
-        flat = math.hypot(c[0] - x, c[2] - z)
-        elev = math.degrees(math.atan2(CAMERA_HEIGHT - c[1], flat))
-        hs = [h for h in np.arange(HORIZON_MIN, HORIZON_MAX + 1, 30.0)]
-        hs.sort(key=lambda h: abs(h - elev))
-        return [(yw, float(h)) for yw in yaws[:2] for h in hs[:3]]
-
-    def _sync_probe(self) -> None:
-        w = self._world
-        state = (id(w), w.version)
-        if state != self._probe_state:
-            self.probe.set_scene(w.house)
-            self._probe_state = state
-
-    def _probe_sees(self, cell: Cell, yaw: float, horizon: float, obj: Obj) -> bool:
-        f = self.probe.render((cell[0] * GRID, CAMERA_HEIGHT, cell[1] * GRID), yaw, horizon)
-        mask = (f.segmentation == obj.seg_id) & (f.hit_distance <= REACH)
-        return bool(mask.sum() >= 2)
-
-    def _distances(self) -> dict[Cell, int]:
-        """Grid-step distances from the agent to every reachable cell."""
-        w = self._world
-        a = w.agent
-        start = (round(a.x / GRID), round(a.z / GRID))
-        dist = {start: 0}
-        q = deque([start])
-        while q:
-            c = q.popleft()
-            for n in w.nav.neighbours(c):
-                if n not in dist:
-                    dist[n] = dist[c] + 1
-                    q.append(n)
-        return dist
+        path = w.nav.shortest_path((round(a.x / GRID), round(a.z / GRID)), {view.cell})
+        if path is None:
+            return None
+        acts = _walk(path, a.yaw) + _turn(a.yaw, view.yaw) + _look(a.horizon, view.horizon)
+        return acts + ([then] if then else [])
 
     def _cost(self, o: Obj, dist: dict[Cell, int]) -> float:
-        best = math.inf
-        for c, d in dist.items():
-            if d < best and o.box.distance_to((c[0] * GRID, CAMERA_HEIGHT, c[1] * GRID)) <= REACH:
-                best = d
-        return best
+        return min((d for c, d in dist.items() if in_reach(o, c)), default=math.inf)
 
 
 def _walk(path: list[Cell], yaw: float) -> list[Action]:

@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
@@ -28,10 +28,16 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 from robomem.envs.household.actions import ACTIONS, DONE, action_index
 from robomem.envs.household.catalog import KINDS
-from robomem.envs.household.generator import STRUCTURE_LABELS, generate_house
-from robomem.envs.household.house import House
+from robomem.envs.household.generator import (
+    STRUCTURE_LABELS,
+    generate_house,
+    item_reachable,
+    reachable_cells,
+)
+from robomem.envs.household.house import GRID, House, Obj
 from robomem.envs.household.metadata import build_metadata
 from robomem.envs.household.placement import find_spot
+from robomem.envs.household.probe import Prober, grid_distances
 from robomem.envs.household.renderer import Frame, Renderer
 from robomem.envs.household.spec import load_scene
 from robomem.envs.household.tasks import FAMILIES, Task, TaskError, sample_task
@@ -93,6 +99,7 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self.n_rooms, self.rotate_step, self.step_limit = n_rooms, rotate_step, step_limit
         self.render_mode = render_mode
         self.renderer = Renderer(width, height, fov, MAX_DEPTH)
+        self.prober = Prober(64, fov)  # checks that sampled tasks are about visible objects
         self.observation_space = spaces.Dict({
             keys.OBS_RGB: spaces.Box(0, 255, (height, width, 3), np.uint8),
             keys.OBS_DEPTH: spaces.Box(0.0, MAX_DEPTH, (height, width), np.float32),
@@ -132,24 +139,38 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self._relocated = []
         if seed is not None:
             self.episode = 0  # a seeded reset starts the whole (lifelong) sequence afresh
-        if self.house is None or not self.lifelong or self.episode == 0:
-            self.house = self._new_house(int(rng.integers(2**31 - 1)))
-        elif self.lifelong and self.episode > 0:
-            self._relocated = relocate(self.house, rng, self.relocation_prob)
-        if self.world is None or self.world.house is not self.house:
-            self.world = World(self.house, int(rng.integers(2**31 - 1)), self.rotate_step)
-            self._index_house()
-        elif self.world.agent.held is not None:  # drop what was held back where it fits
-            self._drop_held()
-        world = self.world
-        world.reset_agent()
+        fresh = self.house is None or not self.lifelong or self.episode == 0
         opt_task = (options or {}).get("task")
-        if opt_task is not None:
-            self.task = opt_task if isinstance(opt_task, Task) else Task.from_dict(dict(opt_task))
-        elif self.fixed_task is not None:
-            self.task = self.fixed_task
-        else:
-            self.task = sample_task(self.house, rng, self.families)
+        for attempt in range(10):
+            if fresh:
+                self.house = self._new_house(int(rng.integers(2**31 - 1)))
+            elif attempt == 0:
+                assert self.house is not None
+                self._relocated = relocate(self.house, rng, self.relocation_prob)
+            assert self.house is not None
+            if self.world is None or self.world.house is not self.house:
+                self.world = World(self.house, int(rng.integers(2**31 - 1)), self.rotate_step)
+                self._index_house()
+            elif self.world.agent.held is not None:  # drop what was held back where it fits
+                self._drop_held()
+            self.world.reset_agent()
+            if opt_task is not None:
+                self.task = (opt_task if isinstance(opt_task, Task)
+                             else Task.from_dict(dict(opt_task)))
+            elif self.fixed_task is not None:
+                self.task = self.fixed_task
+            else:
+                try:
+                    self.task = sample_task(self.house, rng, self.families, self._observable())
+                except TaskError:
+                    # A procedural house may lack what the families need (no lamp, say):
+                    # draw another house; a fixed scene or a lifelong house cannot change.
+                    if fresh and self.scene is None and attempt < 9:
+                        continue
+                    raise
+            break
+        assert self.task is not None and self.world is not None
+        world = self.world
         self._check_task_possible(self.task)
         if self.step_limit is not None:
             self.task = Task(self.task.family, self.task.object_type, self.task.target_type,
@@ -237,6 +258,23 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             self._labels[o.seg_id] = o.type
             self._ids[o.seg_id] = o.object_id
 
+    def _observable(self) -> Callable[[Obj], bool]:
+        """Whether an object can be seen from a reachable pose (after opening its container)."""
+        world = self.world
+        assert world is not None
+        dist = grid_distances(world)
+        cache: dict[str, bool] = {}
+
+        def check(o: Obj) -> bool:
+            parent = world.house.objects.get(o.parent) if o.parent else None
+            target = parent if parent is not None and parent.kind.openable and \
+                not parent.is_open else o
+            if target.object_id not in cache:
+                cache[target.object_id] = self.prober.find_view(world, target, dist) is not None
+            return cache[target.object_id]
+
+        return check
+
     def _check_task_possible(self, task: Task) -> None:
         assert self.house is not None
         present = {o.type for o in self.house.objects.values()}
@@ -310,6 +348,7 @@ def relocate(house: House, rng: np.random.Generator, prob: float) -> list[str]:
     Returns the ids of the moved objects.
     """
     moved = []
+    cells = np.array(sorted(reachable_cells(house)), dtype=np.float64) * GRID
     for o in list(house.objects.values()):
         if not o.kind.pickupable or o.is_picked_up or rng.random() >= prob:
             continue
@@ -319,7 +358,7 @@ def relocate(house: House, rng: np.random.Generator, prob: float) -> list[str]:
             if h.kind.openable and not h.is_open and rng.random() < 0.5:
                 continue
             box = find_spot(house, h, o.type, rng, ignore=o.object_id)
-            if box is not None:
+            if box is not None and item_reachable(box, cells):
                 o.box, o.parent = box, h.object_id
                 o.temperature = "Cold" if h.kind.cold_source else "RoomTemp"
                 moved.append(o.object_id)

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -156,8 +157,13 @@ def _targets(house: House, obj_type: str, exclude_parent_types: set[str],
 
 
 def sample_task(house: House, rng: np.random.Generator,
-                families: list[str] | tuple[str, ...] | None = None) -> Task:
-    """A task that the house makes possible, not already satisfied, chosen by ``rng``."""
+                families: list[str] | tuple[str, ...] | None = None,
+                observable: Callable[[Obj], bool] | None = None) -> Task:
+    """A task that the house makes possible, not already satisfied, chosen by ``rng``.
+
+    ``observable`` (when given) says whether an object can be seen from some reachable pose;
+    tasks are only posed about objects for which it holds.
+    """
     fams = list(families or FAMILIES)
     for f in fams:
         if f not in FAMILIES:
@@ -185,6 +191,11 @@ def sample_task(house: House, rng: np.random.Generator,
         if not cand:
             continue
         obj = cand[int(rng.integers(len(cand)))]
+        if observable is not None:
+            need = 2 if fam == "pick_two_and_place" else 1
+            seen = [o for o in items if o.type == obj.type and o in cand and observable(o)]
+            if len(seen) < need:
+                continue
         if fam == "look_at_in_light":
             lamps = sorted(present & set(LAMPS))
             if not lamps:

@@ -1,0 +1,122 @@
+"""Viewpoint search: from which reachable pose can the agent see (and reach) an object?
+
+Renders low-resolution probe views of the current house state. The oracle uses it to plan
+where to stand; the task sampler uses it to only pose tasks about objects that can be seen.
+
+Example:
+    >>> from robomem.envs.household.generator import generate_house
+    >>> from robomem.envs.household.probe import Prober
+    >>> from robomem.envs.household.world import World
+    >>> w = World(generate_house(0)); w.reset_agent()
+    >>> item = next(o for o in w.house.objects.values() if o.kind.pickupable)
+    >>> Prober().find_view(w, item) is not None
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+from robomem.envs.household.house import CAMERA_HEIGHT, GRID, Obj
+from robomem.envs.household.navigation import Cell
+from robomem.envs.household.renderer import Renderer
+from robomem.envs.household.world import (
+    HORIZON_MAX,
+    HORIZON_MIN,
+    VISIBILITY_DISTANCE,
+    World,
+)
+
+REACH = VISIBILITY_DISTANCE - 0.05  # a little inside the limit, so small moves do not break it
+
+
+@dataclass(frozen=True)
+class View:
+    """A pose on the grid: cell, yaw and camera horizon (degrees)."""
+
+    cell: Cell
+    yaw: float
+    horizon: float
+
+
+def grid_distances(world: World, start: Cell | None = None) -> dict[Cell, int]:
+    """Grid-step distances from ``start`` (default: the agent's cell) to every reachable cell."""
+    a = world.agent
+    s = start or (round(a.x / GRID), round(a.z / GRID))
+    dist = {s: 0}
+    q = deque([s])
+    while q:
+        c = q.popleft()
+        for n in world.nav.neighbours(c):
+            if n not in dist:
+                dist[n] = dist[c] + 1
+                q.append(n)
+    return dist
+
+
+def in_reach(obj: Obj, cell: Cell) -> bool:
+    """Whether the camera at ``cell`` is within :data:`REACH` of the object's box."""
+    return obj.box.distance_to((cell[0] * GRID, CAMERA_HEIGHT, cell[1] * GRID)) <= REACH
+
+
+class Prober:
+    """Finds poses that see an object, by rendering small probe images.
+
+    Args:
+        size: probe image width and height in pixels.
+        fov: vertical field of view in degrees (the env's).
+        max_cells: candidate cells tried per search, nearest first.
+    """
+
+    def __init__(self, size: int = 96, fov: float = 90.0, max_cells: int = 40) -> None:
+        self.renderer = Renderer(size, size, fov)
+        self.max_cells = max_cells
+        self._state: tuple[int, int] = (0, -1)
+
+    def sync(self, world: World) -> None:
+        """Rebuild the probe scene if the world's geometry changed."""
+        state = (id(world), world.version)
+        if state != self._state:
+            self.renderer.set_scene(world.house)
+            self._state = state
+
+    def sees(self, view: View, obj: Obj) -> bool:
+        """Whether ``obj`` shows (within reach) in the probe image from ``view``."""
+        c = view.cell
+        f = self.renderer.render((c[0] * GRID, CAMERA_HEIGHT, c[1] * GRID), view.yaw,
+                                 view.horizon)
+        mask = (f.segmentation == obj.seg_id) & (f.hit_distance <= REACH)
+        return bool(mask.sum() >= 2)
+
+    def find_view(self, world: World, obj: Obj,
+                  dist: dict[Cell, int] | None = None) -> View | None:
+        """The nearest reachable pose that sees ``obj``, or ``None``.
+
+        Cells in the object's own room are tried first (a wall may hide it from the others).
+        """
+        dist = dist if dist is not None else grid_distances(world)
+        room = world.house.room(obj.room).rect
+        cells = [c for c in dist if in_reach(obj, c)]
+        cells.sort(key=lambda c: (not room.contains_point(c[0] * GRID, c[1] * GRID), dist[c], c))
+        self.sync(world)
+        for cell in cells[: self.max_cells]:
+            for view in candidate_views(cell, obj):
+                if self.sees(view, obj):
+                    return view
+        return None
+
+
+def candidate_views(cell: Cell, obj: Obj) -> list[View]:
+    """Views from ``cell`` worth probing: facing the object, then turned; gaze by elevation."""
+    x, z = cell[0] * GRID, cell[1] * GRID
+    c = obj.box.center
+    bearing = math.degrees(math.atan2(-(c[0] - x), c[2] - z))
+    yaw0 = (round(bearing / 90.0) * 90.0) % 360.0
+    side = 90.0 if ((bearing - yaw0 + 180.0) % 360.0 - 180.0) < 0 else 270.0
+    yaws = [yaw0, (yaw0 + side) % 360.0]
+    elev = math.degrees(math.atan2(CAMERA_HEIGHT - c[1], math.hypot(c[0] - x, c[2] - z)))
+    hs = sorted(np.arange(HORIZON_MIN, HORIZON_MAX + 1, 30.0), key=lambda h: abs(h - elev))
+    return [View(cell, yw, float(h)) for yw in yaws for h in hs[:3]]
