@@ -35,7 +35,7 @@ def test_bad_overrides_name_the_problem(override: list[str], needle: str) -> Non
 def test_malformed_launch_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("env: [unclosed\n")
-    with pytest.raises(ConfigError, match="bad.yaml"):
+    with pytest.raises(ConfigError, match=r"bad\.yaml"):
         load_config(bad)
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "missing.yaml")
