@@ -139,6 +139,16 @@ def _door_panel(b: Box, facing: float) -> Box:
     return Box((x0 - t, y0 + 0.02, za), (x0, y1 - 0.02, zb))
 
 
+def extent(obj: Obj) -> Box:
+    """The box around everything drawn for ``obj``: an open door swings outside its body."""
+    k = obj.kind
+    if k.style == "container" and obj.is_open and k.opens == "front":
+        d = _door_panel(obj.box, obj.facing)
+        return Box(tuple(min(a, b) for a, b in zip(obj.box.lo, d.lo)),  # type: ignore[arg-type]
+                   tuple(max(a, b) for a, b in zip(obj.box.hi, d.hi)))  # type: ignore[arg-type]
+    return obj.box
+
+
 def object_mesh(obj: Obj) -> MeshArrays:
     """The mesh of one object in its current state (containers open or closed)."""
     k = obj.kind

@@ -21,6 +21,7 @@ import math
 from typing import Any
 
 from robomem.envs.household.house import Box, Obj
+from robomem.envs.household.meshes import extent
 from robomem.envs.household.world import AGENT_Y, World
 
 # Schema-required object fields with no meaning here, and the neutral value they get.
@@ -61,7 +62,7 @@ def object_entry(world: World, o: Obj) -> dict[str, Any]:
         "objectType": o.type,
         "position": _xyz(c),
         "rotation": {"x": 0.0, "y": float(o.facing), "z": 0.0},
-        "axisAlignedBoundingBox": aabb(o.box),
+        "axisAlignedBoundingBox": aabb(extent(o)),
         "visible": o.object_id in world.visible,
         "distance": float(math.dist(cam, c)),
         "receptacle": k.receptacle,

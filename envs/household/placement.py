@@ -60,11 +60,16 @@ def occupied(house: House, host: Obj, ignore: str | None = None) -> list[Rect]:
 
 def find_spot(house: House, host: Obj, type_: str, rng: np.random.Generator,
               ignore: str | None = None, tries: int = 40,
-              extra: list[Rect] | None = None) -> Box | None:
+              extra: list[Rect] | None = None, snug: bool = False,
+              near: tuple[float, float, float] | None = None, reach: float = 1.4) -> Box | None:
     """A free box for an object of ``type_`` on or in ``host``, or ``None`` if none fits.
 
-    The object may be turned by 90 degrees to fit; positions are sampled uniformly.
-    ``extra`` lists footprints to treat as taken too (for capacity checks).
+    The object may be turned by 90 degrees to fit; positions are sampled uniformly. With
+    ``snug``, of all the free positions sampled the one nearest an edge of the surface is
+    taken, which keeps the middle free for what comes next (the agent's PutObject, and
+    capacity checks, use it so that "two of X fit" stays true while placing them).
+    ``extra`` lists footprints to treat as taken too (for capacity checks). With ``near``
+    (a camera position), positions within ``reach`` of it are preferred.
     """
     s = surface(host)
     if s is None:
@@ -73,6 +78,7 @@ def find_spot(house: House, host: Obj, type_: str, rng: np.random.Generator,
     if h > s.max_h:
         return None
     taken = occupied(house, host, ignore) + (extra or [])
+    best: tuple[float, Box] | None = None
     for attempt in range(tries):
         sx, sz = (w, d) if attempt % 2 == 0 else (d, w)
         if sx > s.rect.width or sz > s.rect.depth:
@@ -82,8 +88,15 @@ def find_spot(house: House, host: Obj, type_: str, rng: np.random.Generator,
         fp = Rect(x - sx / 2, z - sz / 2, x + sx / 2, z + sz / 2)
         if any(fp.intersects(t, MARGIN) for t in taken):
             continue
-        return Box((fp.x0, s.y, fp.z0), (fp.x1, s.y + h, fp.z1))
-    return None
+        box = Box((fp.x0, s.y, fp.z0), (fp.x1, s.y + h, fp.z1))
+        if not snug:
+            return box
+        gap = min(fp.x0 - s.rect.x0, s.rect.x1 - fp.x1) + min(fp.z0 - s.rect.z0, s.rect.z1 - fp.z1)
+        if near is not None and box.distance_to(near) > reach:
+            gap += 100.0  # out of the agent's reach: only if nothing closer fits
+        if best is None or gap < best[0]:
+            best = (gap, box)
+    return None if best is None else best[1]
 
 
 def capacity(house: House, hosts: list[Obj], type_: str, need: int,
@@ -93,7 +106,7 @@ def capacity(house: House, hosts: list[Obj], type_: str, need: int,
     for h in hosts:
         extra: list[Rect] = []
         while found < need:
-            box = find_spot(house, h, type_, rng, extra=extra)
+            box = find_spot(house, h, type_, rng, extra=extra, snug=True)
             if box is None:
                 break
             extra.append(box.footprint)

@@ -127,13 +127,27 @@ def _words(type_: str) -> str:
     return out.replace("cell phone", "phone").replace("t v", "TV")
 
 
+_IRREGULAR = {"knife": "knives", "potato": "potatoes", "tomato": "tomatoes"}
+
+
+def _plural(noun: str) -> str:
+    head, _, last = noun.rpartition(" ")
+    if last in _IRREGULAR:
+        word = _IRREGULAR[last]
+    elif last.endswith(("sh", "ch", "x", "s")):
+        word = last + "es"
+    else:
+        word = last + "s"
+    return f"{head} {word}".strip()
+
+
 def instruction_for(family: str, object_type: str, target_type: str) -> str:
     """The instruction sentence of a task."""
     o = _words(object_type)
     k = KINDS[target_type]
     prep = "in" if k.style in ("container", "basin") else "on"
     a = "an" if o[0] in "aeiou" else "a"
-    os_ = o + ("es" if o.endswith(("sh", "ch", "x", "s")) else "s")
+    os_ = _plural(o)
     return _VERB[family].format(a=a, o=o, os=os_, p=prep, r=_words(target_type))
 
 
