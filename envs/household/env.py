@@ -37,7 +37,7 @@ from robomem.envs.household.generator import (
 from robomem.envs.household.house import GRID, House, Obj
 from robomem.envs.household.metadata import build_metadata
 from robomem.envs.household.placement import find_spot
-from robomem.envs.household.probe import Prober, grid_distances
+from robomem.envs.household.probe import Prober, can_see, grid_distances, unseen_items
 from robomem.envs.household.renderer import Frame, Renderer
 from robomem.envs.household.spec import load_scene
 from robomem.envs.household.tasks import FAMILIES, Task, TaskError, sample_task
@@ -240,9 +240,20 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         raise ValueError(f"action object must be an instance id or an objectId, got {obj!r}")
 
     def _new_house(self, seed: int) -> House:
-        if self.scene is None:
-            return generate_house(seed, self.n_rooms)
-        return load_scene(self.scene)
+        if self.scene is not None:
+            return load_scene(self.scene)
+        house = generate_house(seed, self.n_rooms)
+        # Generation checks distances only; here every item must also show from some pose
+        # (a cabinet door or a fridge can hide the back of a shelf). Move or drop the rest.
+        world = World(house)
+        world.reset_agent()  # on a reachable cell: distances are measured from there
+        rng = np.random.default_rng(seed)
+        cells = np.array(sorted(reachable_cells(house)), dtype=np.float64) * GRID
+        for o in unseen_items(self.prober, world):
+            if not (move_elsewhere(house, o, rng, cells) and can_see(self.prober, world, o)):
+                del house.objects[o.object_id]
+            world.version += 1
+        return house
 
     def _index_house(self) -> None:
         assert self.house is not None
@@ -266,12 +277,9 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         cache: dict[str, bool] = {}
 
         def check(o: Obj) -> bool:
-            parent = world.house.objects.get(o.parent) if o.parent else None
-            target = parent if parent is not None and parent.kind.openable and \
-                not parent.is_open else o
-            if target.object_id not in cache:
-                cache[target.object_id] = self.prober.find_view(world, target, dist) is not None
-            return cache[target.object_id]
+            if o.object_id not in cache:
+                cache[o.object_id] = can_see(self.prober, world, o, dist)
+            return cache[o.object_id]
 
         return check
 
@@ -284,23 +292,24 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
                                 f"{self.house.name} has none")
 
     def _drop_held(self) -> None:
+        """Between lifelong episodes, what the agent still holds is put away somewhere."""
         assert self.world is not None and self.house is not None
         held = self.world.holding()
         assert held is not None
-        hosts = [o for o in self.house.objects.values() if o.type in held.kind.usual_places]
-        for h in hosts:
-            box = find_spot(self.house, h, held.type, self.np_random, ignore=held.object_id)
-            if box is not None:
-                held.box, held.parent, held.is_picked_up = box, h.object_id, False
-                self.world.agent.held = None
-                return
+        cells = np.array(sorted(reachable_cells(self.house)), dtype=np.float64) * GRID
+        held.is_picked_up = False  # so placement treats it as an ordinary loose object
+        if move_elsewhere(self.house, held, self.np_random, cells, allow_closed=False):
+            self.world.agent.held = None
+            self._relocated.append(held.object_id)
+        else:
+            held.is_picked_up = True
 
     def _observe(self) -> None:
         w = self.world
         assert w is not None and self.house is not None
-        if (id(w), w.version) != self._rendered_version:
+        if (w.uid, w.version) != self._rendered_version:
             self.renderer.set_scene(self.house)
-            self._rendered_version = (id(w), w.version)
+            self._rendered_version = (w.uid, w.version)
         a = w.agent
         self._frame = f = self.renderer.render(a.camera, a.yaw, a.horizon)
         near = f.segmentation[f.hit_distance <= VISIBILITY_DISTANCE]
@@ -342,25 +351,28 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         }
 
 
+def move_elsewhere(house: House, o: Obj, rng: np.random.Generator, cells: NDArray[np.float64],
+                   allow_closed: bool = True) -> bool:
+    """Move ``o`` to a reachable free spot on another of its usual receptacles."""
+    hosts = [h for h in house.objects.values()
+             if h.type in KINDS[o.type].usual_places and h.object_id != o.parent]
+    for h in [hosts[int(i)] for i in rng.permutation(len(hosts))]:
+        if h.kind.openable and not h.is_open and (not allow_closed or rng.random() < 0.5):
+            continue
+        box = find_spot(house, h, o.type, rng, ignore=o.object_id)
+        if box is not None and item_reachable(box, cells):
+            o.box, o.parent = box, h.object_id
+            o.temperature = "Cold" if h.kind.cold_source else "RoomTemp"
+            return True
+    return False
+
+
 def relocate(house: House, rng: np.random.Generator, prob: float) -> list[str]:
     """Move each loose object elsewhere with probability ``prob`` (someone tidied up).
 
     Returns the ids of the moved objects.
     """
-    moved = []
     cells = np.array(sorted(reachable_cells(house)), dtype=np.float64) * GRID
-    for o in list(house.objects.values()):
-        if not o.kind.pickupable or o.is_picked_up or rng.random() >= prob:
-            continue
-        hosts = [h for h in house.objects.values()
-                 if h.type in KINDS[o.type].usual_places and h.object_id != o.parent]
-        for h in [hosts[int(i)] for i in rng.permutation(len(hosts))]:
-            if h.kind.openable and not h.is_open and rng.random() < 0.5:
-                continue
-            box = find_spot(house, h, o.type, rng, ignore=o.object_id)
-            if box is not None and item_reachable(box, cells):
-                o.box, o.parent = box, h.object_id
-                o.temperature = "Cold" if h.kind.cold_source else "RoomTemp"
-                moved.append(o.object_id)
-                break
-    return moved
+    return [o.object_id for o in list(house.objects.values())
+            if o.kind.pickupable and not o.is_picked_up and rng.random() < prob
+            and move_elsewhere(house, o, rng, cells)]

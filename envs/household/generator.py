@@ -131,6 +131,9 @@ def door_between(a: Room, b: Room, center: float | None = None) -> Door:
         lo, hi = max(ra.z0, rb.z0), min(ra.z1, rb.z1)
     else:
         raise GenerationError(f"rooms {a.id} and {b.id} share no wall; a door needs one")
+    if hi - lo <= 0:
+        raise GenerationError(f"rooms {a.id} and {b.id} share no wall (they meet at most at a "
+                              "corner); a door needs one")
     if hi - lo < DOOR_WIDTH + 0.2:
         raise GenerationError(f"the wall shared by {a.id} and {b.id} is {hi - lo:.2f} m long; "
                               f"a {DOOR_WIDTH} m door needs at least {DOOR_WIDTH + 0.2} m")
@@ -241,7 +244,8 @@ def place_furniture(house: House, rng: np.random.Generator, room: Room, type_: s
             if side is not None:
                 return None
             continue
-        off = offset if offset is not None else round(rng.uniform(0, length - along) / 0.05) * 0.05
+        off = (offset if offset is not None
+               else math.floor(rng.uniform(0, length - along) / 0.05) * 0.05)
         box = _wall_box(room, type_, s, off)
         fp = box.footprint
         if not room.rect.contains(fp) or any(fp.intersects(z) for z in zones):

@@ -32,6 +32,14 @@ AGENT_RADIUS = 0.2
 CAMERA_HEIGHT = 1.5
 
 
+_UIDS = itertools.count(1)
+
+
+def next_uid() -> int:
+    """A process-wide unique number (``id()`` can be reused once an object is freed)."""
+    return next(_UIDS)
+
+
 def forward(yaw_deg: float) -> tuple[float, float, float]:
     """Unit vector the agent faces at ``yaw_deg`` (horizontal)."""
     r = math.radians(yaw_deg)
@@ -231,6 +239,7 @@ class House:
     doors: list[Door]
     objects: dict[str, Obj] = field(default_factory=dict)
     seed: int = 0
+    uid: int = field(default_factory=next_uid, compare=False, repr=False)
 
     @property
     def bounds(self) -> Rect:

@@ -78,7 +78,7 @@ class Prober:
 
     def sync(self, world: World) -> None:
         """Rebuild the probe scene if the world's geometry changed."""
-        state = (id(world), world.version)
+        state = (world.uid, world.version)
         if state != self._state:
             self.renderer.set_scene(world.house)
             self._state = state
@@ -120,3 +120,28 @@ def candidate_views(cell: Cell, obj: Obj) -> list[View]:
     elev = math.degrees(math.atan2(CAMERA_HEIGHT - c[1], math.hypot(c[0] - x, c[2] - z)))
     hs = sorted(np.arange(HORIZON_MIN, HORIZON_MAX + 1, 30.0), key=lambda h: abs(h - elev))
     return [View(cell, yw, float(h)) for yw in yaws for h in hs[:3]]
+
+
+def can_see(prober: Prober, world: World, obj: Obj, dist: dict[Cell, int] | None = None) -> bool:
+    """Whether some reachable pose sees ``obj``; a closed container is opened to look inside."""
+    house = world.house
+    parent = house.objects.get(obj.parent) if obj.parent else None
+    shut = parent is not None and parent.kind.openable and not parent.is_open
+    if shut:
+        assert parent is not None
+        parent.is_open = True
+        world.version += 1
+    try:
+        return prober.find_view(world, obj, dist) is not None
+    finally:
+        if shut:
+            assert parent is not None
+            parent.is_open = False
+            world.version += 1
+
+
+def unseen_items(prober: Prober, world: World) -> list[Obj]:
+    """Pickupable objects that no reachable pose can see (even with containers opened)."""
+    dist = grid_distances(world)
+    return [o for o in world.house.objects.values()
+            if o.kind.pickupable and not o.is_picked_up and not can_see(prober, world, o, dist)]

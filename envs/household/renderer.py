@@ -1,8 +1,8 @@
 """RGB-D and instance segmentation by ray casting with open3d's ``RaycastingScene`` (CPU).
 
 One ray per pixel through a pinhole camera; the hit triangle gives the instance id and
-colour, the hit distance the depth. Shading is Lambertian with a sky light and a headlight,
-and floors get a 0.5 m checker so that motion is visible.
+colour, the hit distance the depth. Shading is Lambertian under one distant light, baked
+per triangle, and floors are 0.5 m tiles in two shades so that motion is visible.
 
 Example:
     >>> from robomem.envs.household.generator import generate_house
@@ -37,9 +37,14 @@ _SUN = np.array([0.55, 0.75, 0.3]) / np.linalg.norm([0.55, 0.75, 0.3])
 
 
 def intrinsics(width: int, height: int, fov_deg: float) -> NDArray[np.float64]:
-    """Pinhole matrix for a vertical field of view ``fov_deg`` (AI2-THOR's convention)."""
+    """Pinhole matrix for a vertical field of view ``fov_deg`` (AI2-THOR's convention).
+
+    OpenCV's pixel convention: pixel ``(u, v)`` (column, row) has its centre at integer
+    coordinates, so the principal point of a centred camera is ``((W - 1) / 2, (H - 1) / 2)``
+    and a pixel back-projects as ``[(u - cx) d / fx, (v - cy) d / fy, d]``.
+    """
     f = (height / 2) / math.tan(math.radians(fov_deg) / 2)
-    return np.array([[f, 0.0, width / 2], [0.0, f, height / 2], [0.0, 0.0, 1.0]])
+    return np.array([[f, 0.0, (width - 1) / 2], [0.0, f, (height - 1) / 2], [0.0, 0.0, 1.0]])
 
 
 def camera_pose(position: tuple[float, float, float], yaw: float,
@@ -87,7 +92,7 @@ class Renderer:
         self.width, self.height, self.fov = width, height, fov_deg
         self.max_depth = max_depth
         self.K = intrinsics(width, height, fov_deg)
-        u, v = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
+        u, v = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64))
         # Unnormalised camera-frame directions with z = 1: the hit parameter is z-depth.
         self._dirs = np.stack([(u - self.K[0, 2]) / self.K[0, 0],
                                (v - self.K[1, 2]) / self.K[1, 1],
@@ -103,9 +108,9 @@ class Renderer:
 
     def set_scene(self, house: House) -> None:
         """(Re)build the ray-casting scene from the house's current state."""
-        if self._structure_of != id(house) or self._structure is None:
+        if self._structure_of != house.uid or self._structure is None:
             self._structure = _tint_walls(structure_mesh(house), house)
-            self._structure_of = id(house)
+            self._structure_of = house.uid
         m = self._mesh = house_mesh(house, self._structure)
         v = m.vertices
         tri = m.triangles

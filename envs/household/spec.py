@@ -38,6 +38,12 @@ from robomem.envs.household.generator import (
 from robomem.envs.household.house import GRID, House, Rect, Room
 from robomem.envs.household.placement import find_spot
 
+# Fixtures that come with a piece of furniture and so cannot be pinned on their own.
+ATTACHMENT_TYPES: dict[str, list[str]] = {}
+for _k in KINDS.values():
+    for _a in _k.attachments:
+        ATTACHMENT_TYPES.setdefault(_a, []).append(_k.name)
+
 
 class SpecError(ValueError):
     """A scene spec that cannot be read or built; the message names the bad value."""
@@ -82,6 +88,7 @@ def parse_spec(data: Any, source: str = "<spec>") -> SceneSpec:
         raise SpecError(f"{source}: unknown keys {sorted(unknown)}; allowed: name, rooms, doors, "
                         "furniture, objects, seed, fill_furniture, fill_objects, description")
     rooms = []
+    per_type: dict[str, int] = {}
     for i, r in enumerate(_require(data, "rooms", source)):
         where = f"{source}: rooms[{i}]"
         t = _require(r, "type", where)
@@ -95,7 +102,9 @@ def parse_spec(data: Any, source: str = "<spec>") -> SceneSpec:
             raise SpecError(f"{where}: rooms must be at least 2 m on each side, got {rect}")
         if any(abs(v / GRID - round(v / GRID)) > 1e-6 for v in (x0, z0, x1, z1)):
             raise SpecError(f"{where}: rect corners must be multiples of {GRID} m, got {rect}")
-        rooms.append(Room(str(r.get("id", f"{t}_{i}")), t, Rect(x0, z0, x1, z1)))
+        n = per_type.get(t, 0)
+        per_type[t] = n + 1  # default ids count per type, as generated houses do: Bedroom_1
+        rooms.append(Room(str(r.get("id", f"{t}_{n}")), t, Rect(x0, z0, x1, z1)))
     if not 1 <= len(rooms) <= 6:
         raise SpecError(f"{source}: a house has 1 to 6 rooms, got {len(rooms)}")
     ids = [r.id for r in rooms]
@@ -108,6 +117,9 @@ def parse_spec(data: Any, source: str = "<spec>") -> SceneSpec:
     doors = list(data.get("doors", []))
     for i, d in enumerate(doors):
         between = _require(d, "between", f"{source}: doors[{i}]")
+        if not (isinstance(between, list) and len(between) == 2):
+            raise SpecError(f"{source}: doors[{i}] between must list two room ids, got "
+                            f"{between!r}")
         for rid in between:
             if rid not in ids:
                 raise SpecError(f"{source}: doors[{i}] names room {rid!r}; rooms are {ids}")
@@ -121,6 +133,18 @@ def parse_spec(data: Any, source: str = "<spec>") -> SceneSpec:
         if "wall" in f and f["wall"] not in SIDES:
             raise SpecError(f"{source}: furniture[{i}] wall {f['wall']!r}; use one of "
                             f"{', '.join(SIDES)}")
+        k = KINDS[t]
+        if t in ATTACHMENT_TYPES:
+            raise SpecError(f"{source}: furniture[{i}] {t} cannot be pinned: every "
+                            f"{' / '.join(ATTACHMENT_TYPES[t])} comes with one")
+        if k.stands_on and ("wall" in f or "offset" in f):
+            raise SpecError(f"{source}: furniture[{i}] {t} stands on a "
+                            f"{' or '.join(k.stands_on)}; 'wall' and 'offset' do not apply")
+        off = f.get("offset")
+        if off is not None and (isinstance(off, bool) or not isinstance(off, (int, float))
+                                or off < 0):
+            raise SpecError(f"{source}: furniture[{i}] offset must be a number of metres >= 0, "
+                            f"got {off!r}")
     for i, o in enumerate(data.get("objects", [])):
         if isinstance(o, dict) and True in o:  # YAML 1.1 reads a bare `on:` key as True
             o["on"] = o.pop(True)
@@ -132,6 +156,9 @@ def parse_spec(data: Any, source: str = "<spec>") -> SceneSpec:
         if host not in KINDS or KINDS[host].pickupable or not KINDS[host].receptacle:
             raise SpecError(f"{source}: objects[{i}] needs 'in' or 'on' naming a receptacle "
                             f"type, got {host!r}")
+        if o.get("dirty") and not KINDS[t].dirtyable:
+            raise SpecError(f"{source}: objects[{i}] {t} cannot be dirty; dirtyable types: "
+                            f"{', '.join(k for k in PICKUPABLE_TYPES if KINDS[k].dirtyable)}")
     return SceneSpec(str(data.get("name", Path(source).stem)), rooms, doors,
                      list(data.get("furniture", [])), list(data.get("objects", [])),
                      int(data.get("seed", 0)), bool(data.get("fill_furniture", True)),

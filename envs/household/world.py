@@ -35,6 +35,7 @@ from robomem.envs.household.house import (
     House,
     Obj,
     forward,
+    next_uid,
 )
 from robomem.envs.household.navigation import NavGrid, distances_to_rects, obstacle_rects
 from robomem.envs.household.placement import find_spot, surface
@@ -90,6 +91,7 @@ class World:
         self._obstacles = obstacle_rects(house)
         self.visible: set[str] = set()
         self.version = 0  # bumped whenever geometry changes (the renderer rebuilds)
+        self.uid = next_uid()  # with version, names a geometry state (caches key on it)
         self.collided = False
 
     # ----------------------------------------------------------------- agent

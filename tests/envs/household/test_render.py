@@ -19,11 +19,11 @@ TOL = 0.02  # metres
 
 
 def backproject(frame, mask):
-    """World points of the pixels in ``mask``: pose @ [(u+.5-cx) d/fx, (v+.5-cy) d/fy, d, 1]."""
+    """World points of the pixels in ``mask``: pose @ [(u-cx) d/fx, (v-cy) d/fy, d, 1]."""
     K, pose = frame.intrinsics, frame.camera_pose
     v, u = np.nonzero(mask)
     d = frame.depth[v, u].astype(np.float64)
-    cam = np.stack([(u + 0.5 - K[0, 2]) * d / K[0, 0], (v + 0.5 - K[1, 2]) * d / K[1, 1], d,
+    cam = np.stack([(u - K[0, 2]) * d / K[0, 0], (v - K[1, 2]) * d / K[1, 1], d,
                     np.ones_like(d)])
     return (pose @ cam)[:3].T
 
@@ -47,7 +47,7 @@ def sims():
 def test_intrinsics_follow_the_vertical_fov(w, h, fov):
     K = intrinsics(w, h, fov)
     f = (h / 2) / math.tan(math.radians(fov) / 2)
-    np.testing.assert_allclose(K, [[f, 0, w / 2], [0, f, h / 2], [0, 0, 1]])
+    np.testing.assert_allclose(K, [[f, 0, (w - 1) / 2], [0, f, (h - 1) / 2], [0, 0, 1]])
     # The top and bottom image edges are fov/2 above and below the optical axis.
     assert math.degrees(math.atan((h / 2) / K[1, 1])) * 2 == pytest.approx(fov)
 
