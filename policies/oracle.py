@@ -31,7 +31,7 @@ from robomem.envs.household.env import HouseholdEnv
 from robomem.envs.household.house import GRID, Obj, forward
 from robomem.envs.household.navigation import Cell
 from robomem.envs.household.placement import find_spot
-from robomem.envs.household.probe import Prober, grid_distances, in_reach
+from robomem.envs.household.probe import Prober, frame_sees, grid_distances, in_reach
 from robomem.envs.household.tasks import Task
 from robomem.envs.household.world import World
 from robomem.policies.base import POLICIES, Policy
@@ -39,6 +39,7 @@ from robomem.policies.base import POLICIES, Policy
 from robomem.types import Action, Observation
 
 MAX_EXPANSIONS = 8  # re-plans of one subgoal before the oracle gives up
+ANYWHERE = "*"  # a put target: any open receptacle that is not an appliance
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class OraclePolicy(Policy):
         self.replans = 0
         self.gave_up = False
         self.bound: str | None = None  # the task object being carried through a plan
+        self._bad_cells: set[Cell] = set()  # where an action of the current subgoal failed
 
     @classmethod
     def from_env(cls, env: gym.Env[Any, Any], seed: int = 0) -> OraclePolicy:
@@ -77,12 +79,17 @@ class OraclePolicy(Policy):
     # ------------------------------------------------------------ episode
     def reset(self, obs: Observation) -> None:
         """Plan the episode's task."""
-        assert self.env.task is not None
-        self.plan = self._plan(self.env.task)
+        task = self.env.task
+        assert task is not None
+        self.plan = self._plan(task)
+        held = self._world.holding()
+        if held is not None and held.type != task.object_type:
+            self.plan.insert(0, Subgoal("put", ANYWHERE))  # free the hand first
         self.queue.clear()
         self.expansions = 0
         self.gave_up = False
         self.bound = None
+        self._bad_cells.clear()
 
     def act(self, obs: Observation) -> Action:
         """Next primitive action; re-plans the current subgoal after a failed action."""
@@ -90,11 +97,14 @@ class OraclePolicy(Policy):
         if not md.get("lastActionSuccess", True) and md.get("lastAction") != "Initialize":
             self.queue.clear()
             self.replans += 1
+            a = self._world.agent
+            self._bad_cells.add((round(a.x / GRID), round(a.z / GRID)))
         while not self.queue:
             if self.gave_up or not self.plan:
                 return Action("Done")
             if self._done(self.plan[0]):
                 self._bind(self.plan.pop(0))
+                self._bad_cells.clear()
                 self.expansions = 0
                 continue
             self.expansions += 1
@@ -182,7 +192,10 @@ class OraclePolicy(Policy):
         house = w.house
         if sg.target in house.objects:
             return [house.objects[sg.target]]
-        cands = [o for o in house.objects.values() if o.type == sg.target]
+        cands = [o for o in house.objects.values()
+                 if o.type == sg.target or (sg.target == ANYWHERE and o.kind.receptacle
+                                            and not o.kind.pickupable and not o.kind.openable
+                                            and not o.kind.heat_source)]
         if sg.kind == "pickup" and self.bound in house.objects:
             return [house.objects[self.bound]]
         if sg.kind == "pickup":
@@ -241,11 +254,20 @@ class OraclePolicy(Policy):
         return self._reach(obj, None)  # look: just bring it into view
 
     def _reach(self, obj: Obj, then: Action | None) -> list[Action] | None:
-        """Actions that make ``obj`` visible and within reach, followed by ``then``."""
+        """Actions that make ``obj`` visible and within reach, followed by ``then``.
+
+        For PutObject the receptacle's holding surface must show, not just the receptacle;
+        cells where an action on this subgoal already failed are avoided.
+        """
         w = self._world
-        if obj.object_id in w.visible:
+        a = w.agent
+        here = (round(a.x / GRID), round(a.z / GRID))
+        on_surface = then is not None and then.name == "PutObject"
+        frame = self.env.last_frame
+        if here not in self._bad_cells and obj.object_id in w.visible and (
+                not on_surface or (frame is not None and frame_sees(frame, obj, True))):
             return [then] if then else []
-        view = self.prober.find_view(w, obj, grid_distances(w))
+        view = self.prober.find_view(w, obj, grid_distances(w), on_surface, self._bad_cells)
         if view is None:
             return None
         a = w.agent

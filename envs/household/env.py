@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Callable, Mapping
 from typing import Any, SupportsFloat
@@ -34,9 +35,9 @@ from robomem.envs.household.generator import (
     item_reachable,
     reachable_cells,
 )
-from robomem.envs.household.house import GRID, House, Obj
+from robomem.envs.household.house import GRID, Box, House, Obj
 from robomem.envs.household.metadata import build_metadata
-from robomem.envs.household.placement import find_spot
+from robomem.envs.household.placement import find_spot, surface
 from robomem.envs.household.probe import Prober, can_see, grid_distances, unseen_items
 from robomem.envs.household.renderer import Frame, Renderer
 from robomem.envs.household.spec import load_scene
@@ -150,6 +151,7 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             assert self.house is not None
             if self.world is None or self.world.house is not self.house:
                 self.world = World(self.house, int(rng.integers(2**31 - 1)), self.rotate_step)
+                self.world.spot_in_view = self._spot_in_view
                 self._index_house()
             elif self.world.agent.held is not None:  # drop what was held back where it fits
                 self._drop_held()
@@ -298,11 +300,37 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         assert held is not None
         cells = np.array(sorted(reachable_cells(self.house)), dtype=np.float64) * GRID
         held.is_picked_up = False  # so placement treats it as an ordinary loose object
-        if move_elsewhere(self.house, held, self.np_random, cells, allow_closed=False):
+        if move_elsewhere(self.house, held, self.np_random, cells, allow_closed=False) or \
+                move_elsewhere(self.house, held, self.np_random, cells, allow_closed=False,
+                               anywhere=True):
             self.world.agent.held = None
             self._relocated.append(held.object_id)
         else:
             held.is_picked_up = True
+
+    @property
+    def last_frame(self) -> Frame | None:
+        """The frame of the latest observation (privileged tools may inspect it)."""
+        return self._frame
+
+    def _spot_in_view(self, box: Box) -> bool:
+        """Whether the top of ``box`` shows, unoccluded and within reach, in the last frame."""
+        f = self._frame
+        if f is None:
+            return True
+        c = box.center
+        top = np.array([c[0], box.hi[1], c[2], 1.0])
+        if math.dist(top[:3], f.camera_pose[:3, 3]) > VISIBILITY_DISTANCE - 0.05:
+            return False
+        x, y, z = (np.linalg.inv(f.camera_pose) @ top)[:3]
+        if z <= 0.05:
+            return False
+        u = round(f.intrinsics[0, 0] * x / z + f.intrinsics[0, 2])
+        v = round(f.intrinsics[1, 1] * y / z + f.intrinsics[1, 2])
+        h, w = f.depth.shape
+        if not (0 <= u < w and 0 <= v < h):
+            return False
+        return bool(z <= f.depth[v, u] + 0.05)
 
     def _observe(self) -> None:
         w = self.world
@@ -352,10 +380,11 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
 
 
 def move_elsewhere(house: House, o: Obj, rng: np.random.Generator, cells: NDArray[np.float64],
-                   allow_closed: bool = True) -> bool:
-    """Move ``o`` to a reachable free spot on another of its usual receptacles."""
+                   allow_closed: bool = True, anywhere: bool = False) -> bool:
+    """Move ``o`` to a reachable free spot on another usual receptacle (any, with ``anywhere``)."""
     hosts = [h for h in house.objects.values()
-             if h.type in KINDS[o.type].usual_places and h.object_id != o.parent]
+             if (anywhere or h.type in KINDS[o.type].usual_places) and h.object_id != o.parent
+             and surface(h) is not None]
     for h in [hosts[int(i)] for i in rng.permutation(len(hosts))]:
         if h.kind.openable and not h.is_open and (not allow_closed or rng.random() < 0.5):
             continue

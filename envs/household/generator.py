@@ -108,20 +108,14 @@ def layout_rooms(rng: np.random.Generator, n_rooms: int,
 
 
 def _door(rng: np.random.Generator, a: Room, b: Room) -> Door:
-    ra, rb = a.rect, b.rect
-    if abs(ra.z1 - rb.z0) < 1e-6 or abs(rb.z1 - ra.z0) < 1e-6:
-        axis, at = "x", ra.z1 if abs(ra.z1 - rb.z0) < 1e-6 else ra.z0
-        lo, hi = max(ra.x0, rb.x0), min(ra.x1, rb.x1)
-    else:
-        axis, at = "z", ra.x1 if abs(ra.x1 - rb.x0) < 1e-6 else ra.x0
-        lo, hi = max(ra.z0, rb.z0), min(ra.z1, rb.z1)
+    axis, at, lo, hi = shared_wall(a, b)
     lo_c, hi_c = lo + DOOR_WIDTH / 2 + 0.5, hi - DOOR_WIDTH / 2 - 0.5
     center = _q(rng.uniform(lo_c, hi_c)) if hi_c > lo_c else _q((lo + hi) / 2)
     return Door((a.id, b.id), axis, at, center)
 
 
-def door_between(a: Room, b: Room, center: float | None = None) -> Door:
-    """A doorway in the wall shared by rooms ``a`` and ``b`` (centred unless ``center``)."""
+def shared_wall(a: Room, b: Room) -> tuple[str, float, float, float]:
+    """The wall two rooms share: ``(axis, at, lo, hi)``, the span ``lo..hi`` along ``axis``."""
     ra, rb = a.rect, b.rect
     if abs(ra.z1 - rb.z0) < 1e-6 or abs(rb.z1 - ra.z0) < 1e-6:
         axis, at = "x", ra.z1 if abs(ra.z1 - rb.z0) < 1e-6 else ra.z0
@@ -134,6 +128,12 @@ def door_between(a: Room, b: Room, center: float | None = None) -> Door:
     if hi - lo <= 0:
         raise GenerationError(f"rooms {a.id} and {b.id} share no wall (they meet at most at a "
                               "corner); a door needs one")
+    return axis, at, lo, hi
+
+
+def door_between(a: Room, b: Room, center: float | None = None) -> Door:
+    """A doorway in the wall shared by rooms ``a`` and ``b`` (centred unless ``center``)."""
+    axis, at, lo, hi = shared_wall(a, b)
     if hi - lo < DOOR_WIDTH + 0.2:
         raise GenerationError(f"the wall shared by {a.id} and {b.id} is {hi - lo:.2f} m long; "
                               f"a {DOOR_WIDTH} m door needs at least {DOOR_WIDTH + 0.2} m")

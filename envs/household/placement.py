@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,15 +62,18 @@ def occupied(house: House, host: Obj, ignore: str | None = None) -> list[Rect]:
 def find_spot(house: House, host: Obj, type_: str, rng: np.random.Generator,
               ignore: str | None = None, tries: int = 40,
               extra: list[Rect] | None = None, snug: bool = False,
-              near: tuple[float, float, float] | None = None, reach: float = 1.4) -> Box | None:
+              near: tuple[float, float, float] | None = None, reach: float = 1.4,
+              accept: Callable[[Box], bool] | None = None) -> Box | None:
     """A free box for an object of ``type_`` on or in ``host``, or ``None`` if none fits.
 
     The object may be turned by 90 degrees to fit; positions are sampled uniformly. With
     ``snug``, of all the free positions sampled the one nearest an edge of the surface is
     taken, which keeps the middle free for what comes next (the agent's PutObject, and
-    capacity checks, use it so that "two of X fit" stays true while placing them).
-    ``extra`` lists footprints to treat as taken too (for capacity checks). With ``near``
-    (a camera position), positions within ``reach`` of it are preferred.
+    capacity checks, use it so that "two of X fit" stays true while placing them). With
+    ``near`` (the agent's camera), the edge nearest the agent wins, within ``reach`` if
+    possible, so that what the agent puts down stays in sight and in reach.
+    ``extra`` lists footprints to treat as taken too (for capacity checks); ``accept``, when
+    given, must approve a spot (the agent's PutObject only uses spots it can see).
     """
     s = surface(host)
     if s is None:
@@ -89,13 +93,16 @@ def find_spot(house: House, host: Obj, type_: str, rng: np.random.Generator,
         if any(fp.intersects(t, MARGIN) for t in taken):
             continue
         box = Box((fp.x0, s.y, fp.z0), (fp.x1, s.y + h, fp.z1))
+        if accept is not None and not accept(box):
+            continue
         if not snug:
             return box
-        gap = min(fp.x0 - s.rect.x0, s.rect.x1 - fp.x1) + min(fp.z0 - s.rect.z0, s.rect.z1 - fp.z1)
-        if near is not None and box.distance_to(near) > reach:
-            gap += 100.0  # out of the agent's reach: only if nothing closer fits
-        if best is None or gap < best[0]:
-            best = (gap, box)
+        score = min(fp.x0 - s.rect.x0, s.rect.x1 - fp.x1, fp.z0 - s.rect.z0, s.rect.z1 - fp.z1)
+        if near is not None:  # the edge nearest the agent: in reach and in sight later on
+            d = box.distance_to(near)
+            score += d + (100.0 if d > reach else 0.0)
+        if best is None or score < best[0]:
+            best = (score, box)
     return None if best is None else best[1]
 
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from robomem.envs.household.house import CAMERA_HEIGHT, GRID, Obj
 from robomem.envs.household.navigation import Cell
-from robomem.envs.household.renderer import Renderer
+from robomem.envs.household.placement import surface
+from robomem.envs.household.renderer import Frame, Renderer
 from robomem.envs.household.world import (
     HORIZON_MAX,
     HORIZON_MIN,
@@ -83,30 +84,53 @@ class Prober:
             self.renderer.set_scene(world.house)
             self._state = state
 
-    def sees(self, view: View, obj: Obj) -> bool:
-        """Whether ``obj`` shows (within reach) in the probe image from ``view``."""
+    def sees(self, view: View, obj: Obj, on_surface: bool = False) -> bool:
+        """Whether ``obj`` shows (within reach) in the probe image from ``view``.
+
+        With ``on_surface``, the part that holds things (a table top, the inside of an open
+        fridge) must show: where the agent could put something down.
+        """
         c = view.cell
         f = self.renderer.render((c[0] * GRID, CAMERA_HEIGHT, c[1] * GRID), view.yaw,
                                  view.horizon)
-        mask = (f.segmentation == obj.seg_id) & (f.hit_distance <= REACH)
-        return bool(mask.sum() >= 2)
+        return frame_sees(f, obj, on_surface)
 
-    def find_view(self, world: World, obj: Obj,
-                  dist: dict[Cell, int] | None = None) -> View | None:
-        """The nearest reachable pose that sees ``obj``, or ``None``.
+    def find_view(self, world: World, obj: Obj, dist: dict[Cell, int] | None = None,
+                  on_surface: bool = False, exclude: set[Cell] | None = None) -> View | None:
+        """The nearest reachable pose that sees ``obj`` (see :meth:`sees`), or ``None``.
 
-        Cells in the object's own room are tried first (a wall may hide it from the others).
+        Cells in the object's own room are tried first (a wall may hide it from the others);
+        cells in ``exclude`` are skipped.
         """
         dist = dist if dist is not None else grid_distances(world)
         room = world.house.room(obj.room).rect
-        cells = [c for c in dist if in_reach(obj, c)]
+        cells = [c for c in dist if in_reach(obj, c) and c not in (exclude or ())]
         cells.sort(key=lambda c: (not room.contains_point(c[0] * GRID, c[1] * GRID), dist[c], c))
         self.sync(world)
         for cell in cells[: self.max_cells]:
             for view in candidate_views(cell, obj):
-                if self.sees(view, obj):
+                if self.sees(view, obj, on_surface):
                     return view
         return None
+
+
+def frame_sees(f: Frame, obj: Obj, on_surface: bool = False, min_pixels: int = 2) -> bool:
+    """Whether ``obj`` shows within reach in frame ``f`` (its holding surface, if asked)."""
+    mask = (f.segmentation == obj.seg_id) & (f.hit_distance <= REACH)
+    if not on_surface or mask.sum() < min_pixels:
+        return bool(mask.sum() >= min_pixels)
+    s = surface(obj)
+    if s is None:
+        return False
+    v, u = np.nonzero(mask)
+    d = f.depth[v, u]
+    K = f.intrinsics
+    cam = np.stack([(u - K[0, 2]) * d / K[0, 0], (v - K[1, 2]) * d / K[1, 1], d], axis=1)
+    pts = cam @ f.camera_pose[:3, :3].T + f.camera_pose[:3, 3]
+    r = s.rect
+    on = ((np.abs(pts[:, 1] - s.y) < 0.02) & (pts[:, 0] >= r.x0) & (pts[:, 0] <= r.x1)
+          & (pts[:, 2] >= r.z0) & (pts[:, 2] <= r.z1))
+    return bool(on.sum() >= min_pixels)
 
 
 def candidate_views(cell: Cell, obj: Obj) -> list[View]:

@@ -32,7 +32,7 @@ from robomem.envs.household.meshes import (
 )
 from robomem.envs.household.navigation import distances_to_rects, rect_array
 
-_Rays = tuple[NDArray[np.float32], NDArray[np.float64]]  # world directions, rotation-only pose
+_Rays = tuple[NDArray[np.float32], NDArray[np.float64]]  # (N, 6) ray buffer, rotation-only pose
 _SUN = np.array([0.55, 0.75, 0.3]) / np.linalg.norm([0.55, 0.75, 0.3])
 
 
@@ -129,12 +129,17 @@ class Renderer:
         self._scene = scene
 
     def _directions(self, yaw: float, horizon: float) -> _Rays:
-        """World ray directions for a camera rotation (cached: agents turn in fixed steps)."""
+        """A ray buffer (origins to fill, world directions) and the rotation of a camera pose.
+
+        Cached per rotation: agents turn in fixed steps, so a handful of buffers serve a run.
+        """
         key = (round(yaw % 360.0, 4), round(horizon, 4))
         hit = self._dir_cache.get(key)
         if hit is None:
             pose = camera_pose((0.0, 0.0, 0.0), yaw, horizon)
-            hit = (np.ascontiguousarray(self._dirs @ pose[:3, :3].T.astype(np.float32)), pose)
+            rays = np.empty((len(self._dirs), 6), np.float32)
+            rays[:, 3:] = self._dirs @ pose[:3, :3].T.astype(np.float32)
+            hit = (rays, pose)
             if len(self._dir_cache) > 64:
                 self._dir_cache.clear()
             self._dir_cache[key] = hit
@@ -144,12 +149,10 @@ class Renderer:
         """Render RGB, z-depth (metres) and instance ids from a camera pose."""
         if self._scene is None:
             raise RuntimeError("Renderer.set_scene(house) must be called before render()")
-        dirs, rot = self._directions(yaw, horizon)
+        rays, rot = self._directions(yaw, horizon)
         pose = rot.copy()
         pose[:3, 3] = position
-        rays = np.empty((len(dirs), 6), np.float32)
         rays[:, :3] = np.asarray(position, np.float32)
-        rays[:, 3:] = dirs
         out = self._scene.cast_rays(o3d.core.Tensor.from_numpy(rays), nthreads=0)
         miss = len(self._seg) - 1
         prim = np.minimum(out["primitive_ids"].numpy(), miss).astype(np.intp)
@@ -157,8 +160,8 @@ class Renderer:
         np.minimum(depth, self.max_depth, out=depth)
         depth[prim == miss] = 0.0
         h, w = self.height, self.width
-        return Frame(self._rgb[prim].reshape(h, w, 3), depth.reshape(h, w),
-                     self._seg[prim].reshape(h, w), self.K.copy(), pose,
+        return Frame(np.take(self._rgb, prim, axis=0).reshape(h, w, 3), depth.reshape(h, w),
+                     np.take(self._seg, prim).reshape(h, w), self.K.copy(), pose,
                      self._dir_len.reshape(h, w))
 
 

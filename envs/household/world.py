@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,6 +91,9 @@ class World:
         self.nav = NavGrid(house)
         self._obstacles = obstacle_rects(house)
         self.visible: set[str] = set()
+        # Set by the env: whether a spot shows in the agent's current view (PutObject, like
+        # AI2-THOR's, only puts things where the agent can see them). None accepts any spot.
+        self.spot_in_view: Callable[[Box], bool] | None = None
         self.version = 0  # bumped whenever geometry changes (the renderer rebuilds)
         self.uid = next_uid()  # with version, names a geometry state (caches key on it)
         self.collided = False
@@ -212,7 +216,7 @@ class World:
         if rec.kind.openable and not rec.is_open:
             return ActionResult(action, False, f"{rec.object_id} is closed")
         box = find_spot(self.house, rec, held.type, self.rng, ignore=held.object_id, snug=True,
-                        near=self.agent.camera)
+                        near=self.agent.camera, accept=self.spot_in_view)
         if box is None:
             return ActionResult(action, False, f"No valid positions to place {held.object_id} "
                                 f"in {rec.object_id}")
