@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,8 @@ from robomem.envs.household.env import HouseholdEnv
 from robomem.envs.household.house import GRID, Obj, forward
 from robomem.envs.household.navigation import Cell
 from robomem.envs.household.placement import find_spot
-from robomem.envs.household.probe import Prober, frame_sees, grid_distances, in_reach
+from robomem.envs.household.probe import Prober, grid_distances, in_reach, spot_in_frame
+from robomem.envs.household.renderer import Frame
 from robomem.envs.household.tasks import Task
 from robomem.envs.household.world import World
 from robomem.policies.base import POLICIES, Policy
@@ -262,12 +264,13 @@ class OraclePolicy(Policy):
         w = self._world
         a = w.agent
         here = (round(a.x / GRID), round(a.z / GRID))
-        on_surface = then is not None and then.name == "PutObject"
+        accept = self._room_for_held(obj) if then is not None and then.name == "PutObject" \
+            else None
         frame = self.env.last_frame
         if here not in self._bad_cells and obj.object_id in w.visible and (
-                not on_surface or (frame is not None and frame_sees(frame, obj, True))):
+                accept is None or (frame is not None and accept(frame))):
             return [then] if then else []
-        view = self.prober.find_view(w, obj, grid_distances(w), on_surface, self._bad_cells)
+        view = self.prober.find_view(w, obj, grid_distances(w), accept, self._bad_cells)
         if view is None:
             return None
         a = w.agent
@@ -276,6 +279,20 @@ class OraclePolicy(Policy):
             return None
         acts = _walk(path, a.yaw) + _turn(a.yaw, view.yaw) + _look(a.horizon, view.horizon)
         return acts + ([then] if then else [])
+
+    def _room_for_held(self, rec: Obj) -> Callable[[Frame], bool]:
+        """A frame check: would the held object fit on ``rec`` at a spot this frame shows?"""
+        w = self._world
+        held = w.holding()
+
+        def check(f: Frame) -> bool:
+            if held is None:
+                return False
+            rng = np.random.default_rng(0)
+            return find_spot(w.house, rec, held.type, rng, ignore=held.object_id, tries=80,
+                             accept=lambda box: spot_in_frame(f, box)) is not None
+
+        return check
 
     def _cost(self, o: Obj, dist: dict[Cell, int]) -> float:
         return min((d for c, d in dist.items() if in_reach(o, c)), default=math.inf)

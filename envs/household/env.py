@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import string
 from collections.abc import Callable, Mapping
 from typing import Any, SupportsFloat
@@ -38,7 +37,13 @@ from robomem.envs.household.generator import (
 from robomem.envs.household.house import GRID, Box, House, Obj
 from robomem.envs.household.metadata import build_metadata
 from robomem.envs.household.placement import find_spot, surface
-from robomem.envs.household.probe import Prober, can_see, grid_distances, unseen_items
+from robomem.envs.household.probe import (
+    Prober,
+    can_see,
+    grid_distances,
+    spot_in_frame,
+    unseen_items,
+)
 from robomem.envs.household.renderer import Frame, Renderer
 from robomem.envs.household.spec import load_scene
 from robomem.envs.household.tasks import FAMILIES, Task, TaskError, sample_task
@@ -314,23 +319,8 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         return self._frame
 
     def _spot_in_view(self, box: Box) -> bool:
-        """Whether the top of ``box`` shows, unoccluded and within reach, in the last frame."""
-        f = self._frame
-        if f is None:
-            return True
-        c = box.center
-        top = np.array([c[0], box.hi[1], c[2], 1.0])
-        if math.dist(top[:3], f.camera_pose[:3, 3]) > VISIBILITY_DISTANCE - 0.05:
-            return False
-        x, y, z = (np.linalg.inv(f.camera_pose) @ top)[:3]
-        if z <= 0.05:
-            return False
-        u = round(f.intrinsics[0, 0] * x / z + f.intrinsics[0, 2])
-        v = round(f.intrinsics[1, 1] * y / z + f.intrinsics[1, 2])
-        h, w = f.depth.shape
-        if not (0 <= u < w and 0 <= v < h):
-            return False
-        return bool(z <= f.depth[v, u] + 0.05)
+        """Whether ``box`` shows, unoccluded and within reach, in the last frame."""
+        return self._frame is None or spot_in_frame(self._frame, box)
 
     def _observe(self) -> None:
         w = self.world

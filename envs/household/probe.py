@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from robomem.envs.household.house import CAMERA_HEIGHT, GRID, Obj
+from robomem.envs.household.house import CAMERA_HEIGHT, GRID, Box, Obj
 from robomem.envs.household.navigation import Cell
-from robomem.envs.household.placement import surface
 from robomem.envs.household.renderer import Frame, Renderer
 from robomem.envs.household.world import (
     HORIZON_MAX,
@@ -32,6 +32,7 @@ from robomem.envs.household.world import (
 )
 
 REACH = VISIBILITY_DISTANCE - 0.05  # a little inside the limit, so small moves do not break it
+FrameCheck = Callable[[Frame], bool]
 
 
 @dataclass(frozen=True)
@@ -84,19 +85,20 @@ class Prober:
             self.renderer.set_scene(world.house)
             self._state = state
 
-    def sees(self, view: View, obj: Obj, on_surface: bool = False) -> bool:
+    def sees(self, view: View, obj: Obj, accept: FrameCheck | None = None) -> bool:
         """Whether ``obj`` shows (within reach) in the probe image from ``view``.
 
-        With ``on_surface``, the part that holds things (a table top, the inside of an open
-        fridge) must show: where the agent could put something down.
+        ``accept``, when given, must approve the probe frame too (the oracle asks whether a
+        held object could be put down in sight, say).
         """
         c = view.cell
         f = self.renderer.render((c[0] * GRID, CAMERA_HEIGHT, c[1] * GRID), view.yaw,
                                  view.horizon)
-        return frame_sees(f, obj, on_surface)
+        return frame_sees(f, obj) and (accept is None or accept(f))
 
     def find_view(self, world: World, obj: Obj, dist: dict[Cell, int] | None = None,
-                  on_surface: bool = False, exclude: set[Cell] | None = None) -> View | None:
+                  accept: FrameCheck | None = None,
+                  exclude: set[Cell] | None = None) -> View | None:
         """The nearest reachable pose that sees ``obj`` (see :meth:`sees`), or ``None``.
 
         Cells in the object's own room are tried first (a wall may hide it from the others);
@@ -109,28 +111,36 @@ class Prober:
         self.sync(world)
         for cell in cells[: self.max_cells]:
             for view in candidate_views(cell, obj):
-                if self.sees(view, obj, on_surface):
+                if self.sees(view, obj, accept):
                     return view
         return None
 
 
-def frame_sees(f: Frame, obj: Obj, on_surface: bool = False, min_pixels: int = 2) -> bool:
-    """Whether ``obj`` shows within reach in frame ``f`` (its holding surface, if asked)."""
+def frame_sees(f: Frame, obj: Obj, min_pixels: int = 2) -> bool:
+    """Whether ``obj`` shows within reach in frame ``f``."""
     mask = (f.segmentation == obj.seg_id) & (f.hit_distance <= REACH)
-    if not on_surface or mask.sum() < min_pixels:
-        return bool(mask.sum() >= min_pixels)
-    s = surface(obj)
-    if s is None:
+    return bool(mask.sum() >= min_pixels)
+
+
+def spot_in_frame(f: Frame, box: Box) -> bool:
+    """Whether the top of ``box`` would show in ``f``, unhidden and within reach.
+
+    The top centre must project into the image in front of what the frame saw there (a
+    z-buffer test) and lie within reach of the camera.
+    """
+    c = box.center
+    top = np.array([c[0], box.hi[1], c[2], 1.0])
+    if math.dist(top[:3], f.camera_pose[:3, 3]) > REACH:
         return False
-    v, u = np.nonzero(mask)
-    d = f.depth[v, u]
-    K = f.intrinsics
-    cam = np.stack([(u - K[0, 2]) * d / K[0, 0], (v - K[1, 2]) * d / K[1, 1], d], axis=1)
-    pts = cam @ f.camera_pose[:3, :3].T + f.camera_pose[:3, 3]
-    r = s.rect
-    on = ((np.abs(pts[:, 1] - s.y) < 0.02) & (pts[:, 0] >= r.x0) & (pts[:, 0] <= r.x1)
-          & (pts[:, 2] >= r.z0) & (pts[:, 2] <= r.z1))
-    return bool(on.sum() >= min_pixels)
+    x, y, z = (np.linalg.inv(f.camera_pose) @ top)[:3]
+    if z <= 0.05:
+        return False
+    u = round(f.intrinsics[0, 0] * x / z + f.intrinsics[0, 2])
+    v = round(f.intrinsics[1, 1] * y / z + f.intrinsics[1, 2])
+    h, w = f.depth.shape
+    if not (0 <= u < w and 0 <= v < h):
+        return False
+    return bool(z <= f.depth[v, u] + 0.05)
 
 
 def candidate_views(cell: Cell, obj: Obj) -> list[View]:

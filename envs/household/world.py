@@ -215,8 +215,8 @@ class World:
             return ActionResult(action, False, f"{rec.object_id} is not a receptacle")
         if rec.kind.openable and not rec.is_open:
             return ActionResult(action, False, f"{rec.object_id} is closed")
-        box = find_spot(self.house, rec, held.type, self.rng, ignore=held.object_id, snug=True,
-                        near=self.agent.camera, accept=self.spot_in_view)
+        box = find_spot(self.house, rec, held.type, self.rng, ignore=held.object_id, tries=80,
+                        snug=True, near=self.agent.camera, accept=self.spot_in_view)
         if box is None:
             return ActionResult(action, False, f"No valid positions to place {held.object_id} "
                                 f"in {rec.object_id}")
