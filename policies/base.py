@@ -43,15 +43,16 @@ class Policy(ABC):
         """Counters for the run metrics (planner calls, replans, ...); empty by default."""
         return {}
 
+    def timings(self) -> dict[str, list[float]]:
+        """Per-module step latencies in milliseconds (empty by default)."""
+        return {}
+
 
 POLICIES: Registry[type[Policy]] = Registry("policy")
 
 
 def policy_class(name: str) -> type[Policy]:
     """The registered policy class ``name``; raises ``KeyError`` listing the known names."""
-    import robomem.policies.oracle
-    import robomem.policies.random_policy  # noqa: F401  (registers)
-
     return POLICIES.get(name)
 
 

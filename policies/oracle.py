@@ -322,6 +322,17 @@ def run_oracle_episode(env: gym.Env[Any, Any], seed: int | None = None,
                        options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run one oracle episode; returns success, steps and the task."""
     obs_d, info = env.reset(seed=seed, options=options)
+    return _run(env, obs_d, info)
+
+
+def run_oracle_on(env: HouseholdEnv) -> dict[str, Any]:
+    """Run the oracle from the env's current state (no reset): e.g. on a clone."""
+    obs_d = env._obs()
+    info = env._info(env._metadata("Initialize", True, ""), success=False)
+    return _run(env, obs_d, info)
+
+
+def _run(env: gym.Env[Any, Any], obs_d: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
     policy = OraclePolicy.from_env(env)
     obs = Observation.from_gym(obs_d, info)
     policy.reset(obs)

@@ -18,12 +18,15 @@ episodes.png, report.md).
 Settings come from the launch file (default: the shipped launch/household.yaml), then from
 the options below, then from KEY=VALUE overrides with dotted keys, for example:
 
-  robomem run                                  # the default suite
-  robomem run --policy random --episodes 3     # the random baseline, 3 episodes per seed
+  robomem run                                  # the memory agent on the default suite
+  robomem run --memory none                    # baseline: forgets its map at every subgoal
+  robomem run --memory oracle                  # the privileged upper bound
+  robomem run --memory random --episodes 3     # the random baseline, 3 episodes per seed
   robomem run env.scene=FloorPlan3 seeds=[0,1,2] env.width=224
 
-Keys: name, policy, episodes, seeds, out, env.id, env.scene, env.width, env.height, env.fov,
-env.lifelong, env.relocation_prob, env.families, env.n_rooms, env.step_limit.
+Keys: name, policy (agent | oracle | random), memory (full | none), planner, episodes, seeds,
+out, spl, save_scene_graphs, env.id, env.scene, env.width, env.height, env.fov, env.lifelong,
+env.relocation_prob, env.families, env.n_rooms, env.step_limit.
 """
 
 
@@ -37,7 +40,11 @@ def _parser() -> argparse.ArgumentParser:
                        description=RUN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--config", default=None,
                    help=f"launch YAML (default: {default_launch()})")
-    r.add_argument("--policy", default=None, help="agent to run: oracle | random")
+    r.add_argument("--memory", default=None,
+                   help="full (default) | none: the agent forgets its map at every subgoal "
+                        "and episode | random | oracle: those baseline agents instead")
+    r.add_argument("--policy", default=None, help="agent | oracle | random (default: agent)")
+    r.add_argument("--planner", default=None, help="planner backend (default: symbolic)")
     r.add_argument("--episodes", type=int, default=None, help="episodes per seed")
     r.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds, one house each")
     r.add_argument("--out", default=None, help="parent folder of run folders (default: runs)")
@@ -81,7 +88,7 @@ def _run(args: argparse.Namespace) -> int:
     from robomem.runner import run
 
     over = list(args.overrides)
-    for key in ("policy", "episodes", "out"):
+    for key in ("memory", "policy", "planner", "episodes", "out"):
         if getattr(args, key) is not None:
             over.append(f"{key}={getattr(args, key)}")
     if args.seeds is not None:

@@ -46,10 +46,14 @@ class RunConfig:
 
     name: str = "household"
     env: EnvConfig = field(default_factory=EnvConfig)
-    policy: str = "oracle"
+    policy: str = "agent"
+    memory: str = "full"
+    planner: str = "symbolic"
     episodes: int = 10
     seeds: list[int] = field(default_factory=lambda: [0])
     out: str = "runs"
+    spl: bool = True
+    save_scene_graphs: bool = True
 
 
 def default_launch() -> Path:
@@ -86,6 +90,10 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         raise ConfigError(f"episodes must be at least 1, got {run.episodes}")
     if not run.seeds:
         raise ConfigError("seeds must list at least one seed")
+    if run.memory in ("random", "oracle"):  # `--memory random|oracle` picks those baselines
+        run.policy, run.memory = run.memory, "none"
+    if run.memory not in ("full", "none"):
+        raise ConfigError(f"memory must be full, none, random or oracle, got {run.memory!r}")
     return run
 
 

@@ -37,6 +37,9 @@ INFO_TASK = "task"
 INFO_SUCCESS = "success"
 INFO_GOAL_SATISFIED = "goal_satisfied"
 INFO_ACTION_NAME = "action_name"
+INFO_ACTION_SUCCESS = "action_success"  # did the last action succeed (controller feedback)
+INFO_ACTION_ERROR = "action_error"  # why not, if it failed
+INFO_SCENE = "scene"  # which house or scene (an agent keeps its map per scene)
 
 # Keys inside the privileged dict.
 PRIV_METADATA = "metadata"  # AI2-THOR-style metadata dict

@@ -49,12 +49,16 @@ def write_report(folder: Path, name: str, policy: str, m: dict[str, Any]) -> Pat
         f"- mean steps: {m['mean_steps']:.1f}; steps per success: "
         f"{'n/a' if sps is None else f'{sps:.1f}'}",
         f"- failed actions per episode: {m['failed_actions_per_episode']:.2f}",
+        f"- SPL: {'n/a' if m.get('spl') is None else format(m['spl'], '.3f')}",
         "",
         "| task family | episodes | success |",
         "| --- | --- | --- |",
     ]
     for f, v in sorted(m["per_family"].items()):
         lines.append(f"| {f} | {v['n']} | {v['success_rate']:.0%} |")
+    if m.get("totals"):
+        lines += ["", "| per episode | mean |", "| --- | --- |"]
+        lines += [f"| {k} | {v:.2f} |" for k, v in m["totals"].items()]
     lines += ["", "| latency | p50 ms | p99 ms |", "| --- | --- | --- |"]
     for k, v in m["latency"].items():
         lines.append(f"| {k} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |")

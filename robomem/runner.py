@@ -30,7 +30,9 @@ from tqdm import tqdm
 
 import robomem.envs  # noqa: F401  (registers the envs)
 from robomem.config import RunConfig, to_yaml
-from robomem.policies.base import make_policy, policy_class
+from robomem.envs.household.env import HouseholdEnv
+from robomem.planners.base import planner_class
+from robomem.policies.base import Policy, make_policy, policy_class
 from robomem.report import write_plots, write_report
 from robomem.types import Observation
 
@@ -48,6 +50,8 @@ class EpisodeRecord:
     failed_actions: int
     seconds: float
     policy_stats: dict[str, float]
+    reference_steps: int | None = None  # the oracle's steps for the same episode
+    spl: float | None = None  # success weighted by (oracle steps / max(oracle, own steps))
 
 
 @dataclass
@@ -80,29 +84,36 @@ def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None) -> Ru
     """Run ``cfg.episodes`` episodes per seed and write the run folder."""
     warnings.filterwarnings("ignore", module="gymnasium")
     policy_class(cfg.policy)  # an unknown name fails here, before any work
-    make_env(cfg).close()  # so does a bad env, scene or task family
-    out = folder or Path(cfg.out) / f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.name}-{cfg.policy}"
+    planner_class(cfg.planner)  # so does an unknown planner
+    make_env(cfg).close()  # and a bad env, scene or task family
+    tag = cfg.policy if cfg.policy != "agent" else f"agent-{cfg.memory}"
+    out = folder or Path(cfg.out) / f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.name}-{tag}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(to_yaml(cfg))
     records: list[EpisodeRecord] = []
     latency: dict[str, list[float]] = {"env_step": [], "policy_act": []}
     total = cfg.episodes * len(cfg.seeds)
-    bar = tqdm(total=total, desc=f"robomem run ({cfg.policy})", unit="ep", disable=not progress)
+    bar = tqdm(total=total, desc=f"robomem run ({tag})", unit="ep", disable=not progress)
     with (out / "episodes.jsonl").open("a") as log:
         for seed in cfg.seeds:
             env = make_env(cfg)
-            policy = make_policy(cfg.policy, env, seed)
+            policy = build_policy(cfg, env, seed)
             for k in range(cfg.episodes):
-                rec = _episode(env, policy, seed, k, latency)
+                rec = _episode(env, policy, seed, k, latency, cfg.spl)
                 records.append(rec)
                 log.write(json.dumps(asdict(rec)) + "\n")
                 log.flush()
                 bar.update()
                 bar.set_postfix(success=f"{np.mean([r.success for r in records]):.2f}")
+            for key, values in policy.timings().items():
+                latency.setdefault(key, []).extend(v / 1000.0 for v in values)
+            memory = getattr(policy, "memory", None)
+            if cfg.save_scene_graphs and memory is not None and hasattr(memory, "export"):
+                memory.export(out / "scene_graphs" / f"seed_{seed}")
             env.close()
     bar.close()
     metrics = summarize(records, latency)
-    metrics["policy"] = cfg.policy
+    metrics["policy"] = tag
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     write_plots(out, records_as_dicts(records))
     write_report(out, cfg.name, cfg.policy, metrics)
@@ -114,11 +125,32 @@ def records_as_dicts(records: list[EpisodeRecord]) -> list[dict[str, Any]]:
     return [asdict(r) for r in records]
 
 
-def _episode(env: gym.Env[Any, Any], policy: Any, seed: int, k: int,
-             latency: dict[str, list[float]]) -> EpisodeRecord:
+def build_policy(cfg: RunConfig, env: gym.Env[Any, Any], seed: int) -> Policy:
+    """The configured agent: the memory agent with its memory mode, or a registered policy."""
+    if cfg.policy == "agent":
+        from robomem.agent import AgentConfig, MemoryAgent
+
+        return MemoryAgent(AgentConfig(memory=cfg.memory, planner=cfg.planner))
+    return make_policy(cfg.policy, env, seed)
+
+
+def reference_steps(env: gym.Env[Any, Any]) -> int | None:
+    """Steps the privileged oracle needs for the current episode, on a clone (for SPL)."""
+    inner = env.unwrapped
+    if not isinstance(inner, HouseholdEnv):
+        return None
+    from robomem.policies.oracle import run_oracle_on
+
+    res = run_oracle_on(inner.clone())
+    return int(res["steps"]) if res["success"] else None
+
+
+def _episode(env: gym.Env[Any, Any], policy: Policy, seed: int, k: int,
+             latency: dict[str, list[float]], spl: bool) -> EpisodeRecord:
     t0 = time.perf_counter()
     obs_d, info = env.reset(seed=seed if k == 0 else None)
     obs = Observation.from_gym(obs_d, info)
+    ref = reference_steps(env) if spl else None
     policy.reset(obs)
     steps = failed = 0
     success = False
@@ -131,14 +163,14 @@ def _episode(env: gym.Env[Any, Any], policy: Any, seed: int, k: int,
         latency["env_step"].append(time.perf_counter() - t)
         obs = Observation.from_gym(obs_d, info)
         steps += 1
-        md = obs.privileged.get("metadata", {})
-        failed += not md.get("lastActionSuccess", True)
+        failed += not obs.action_success
         if terminated or truncated:
             success = bool(info.get("success", False))
             break
     task = info.get("task", {})
+    spl_value = (ref / max(ref, steps) if success and ref else 0.0) if ref is not None else None
     return EpisodeRecord(seed, k, obs.instruction, str(task.get("family", "")), success, steps,
-                         failed, time.perf_counter() - t0, dict(policy.stats()))
+                         failed, time.perf_counter() - t0, dict(policy.stats()), ref, spl_value)
 
 
 def summarize(records: list[EpisodeRecord], latency: dict[str, list[float]]) -> dict[str, Any]:
@@ -156,9 +188,18 @@ def summarize(records: list[EpisodeRecord], latency: dict[str, list[float]]) -> 
         "steps_per_success": float(np.mean([r.steps for r in wins])) if wins else None,
         "failed_actions_per_episode": float(np.mean([r.failed_actions for r in records])) if n
         else 0.0,
+        "spl": (float(np.mean([r.spl for r in records if r.spl is not None]))
+                if any(r.spl is not None for r in records) else None),
+        "totals": _totals(records),
         "per_family": {f: {"n": len(v), "success_rate": sum(v) / len(v)} for f, v in fams.items()},
         "latency": {k: _percentiles(v) for k, v in latency.items()},
     }
+
+
+def _totals(records: list[EpisodeRecord]) -> dict[str, float]:
+    """Per-episode means of the policy counters (planner calls, replans, loop breaks...)."""
+    keys_ = sorted({k for r in records for k in r.policy_stats})
+    return {k: float(np.mean([r.policy_stats.get(k, 0.0) for r in records])) for k in keys_}
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:

@@ -67,6 +67,10 @@ class Observation:
         step: step index within the episode.
         timestamp: simulated or wall-clock seconds.
         privileged: simulator ground truth (``{"metadata": ...}``); oracles and tests only.
+        last_action: the action that led here (``""`` after a reset).
+        action_success: whether it succeeded (controller feedback, as a robot gets it).
+        action_error: why it failed.
+        scene: the house or scene name (memory is kept per scene).
     """
 
     rgb: NDArray[np.uint8]
@@ -81,6 +85,10 @@ class Observation:
     step: int = 0
     timestamp: float = 0.0
     privileged: dict[str, Any] = field(default_factory=dict)
+    last_action: str = ""
+    action_success: bool = True
+    action_error: str = ""
+    scene: str = ""
 
     @property
     def height(self) -> int:
@@ -109,6 +117,10 @@ class Observation:
             step=int(obs.get(keys.OBS_STEP, 0)),
             timestamp=float(obs.get(keys.OBS_TIMESTAMP, 0.0)),
             privileged=dict(info.get(keys.INFO_PRIVILEGED, {})),
+            last_action=str(info.get(keys.INFO_ACTION_NAME, "")),
+            action_success=bool(info.get(keys.INFO_ACTION_SUCCESS, True)),
+            action_error=str(info.get(keys.INFO_ACTION_ERROR, "")),
+            scene=str(info.get(keys.INFO_SCENE, "")),
         )
 
 

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import string
 from collections.abc import Callable, Mapping
 from typing import Any, SupportsFloat
@@ -95,6 +96,10 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         if n_rooms is not None and not 2 <= n_rooms <= 6:
             raise ValueError(f"n_rooms must be between 2 and 6, got {n_rooms}")
         self.scene = scene
+        self._kwargs: dict[str, Any] = dict(
+            scene=scene, task=task, families=families, width=width, height=height, fov=fov,
+            lifelong=lifelong, relocation_prob=relocation_prob, n_rooms=n_rooms,
+            rotate_step=rotate_step, step_limit=step_limit, render_mode=render_mode)
         if scene is not None:
             load_scene(scene)  # fail early, with the list of known scenes, on a bad name
         self.fixed_task = (task if isinstance(task, Task) or task is None
@@ -212,6 +217,26 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             return None
         rgb: NDArray[np.uint8] = self._frame.rgb.copy()
         return rgb
+
+    def clone(self) -> HouseholdEnv:
+        """An independent copy of the current episode (house, agent, task, step count).
+
+        Benchmarks run the oracle on a clone to get the shortest solution of the very
+        episode an agent faces (for SPL) without disturbing it.
+        """
+        if self.world is None or self.house is None or self.task is None:
+            raise RuntimeError("call reset() before clone()")
+        other = HouseholdEnv(**self._kwargs)
+        other.house = copy.deepcopy(self.house)
+        other.world = World(other.house, 0, self.rotate_step)
+        other.world.agent = copy.deepcopy(self.world.agent)
+        other.world.rng = copy.deepcopy(self.world.rng)
+        other.world.spot_in_view = other._spot_in_view
+        other.task, other.steps, other.episode = self.task, self.steps, self.episode
+        other._relocated = list(self._relocated)
+        other._index_house()
+        other._observe()
+        return other
 
     # -------------------------------------------------------------- helpers
     def parse_action(self, action: Any) -> tuple[str, str | None]:
@@ -365,7 +390,10 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
                                    "house": self.house.name, "episode": self.episode},
             keys.INFO_TASK: self.task.to_dict(),
             keys.INFO_SUCCESS: success,
-            keys.INFO_ACTION_NAME: md["lastAction"],
+            keys.INFO_ACTION_NAME: "" if md["lastAction"] == "Initialize" else md["lastAction"],
+            keys.INFO_ACTION_SUCCESS: md["lastActionSuccess"],
+            keys.INFO_ACTION_ERROR: md["errorMessage"],
+            keys.INFO_SCENE: self.house.name,
         }
 
 

@@ -9,7 +9,8 @@ from robomem.config import ConfigError, default_launch, load_config
 
 def test_shipped_launch_file_loads() -> None:
     cfg = load_config(default_launch())
-    assert cfg.env.id == "robomem/Household-v0" and cfg.policy == "oracle"
+    assert cfg.env.id == "robomem/Household-v0" and cfg.policy == "agent"
+    assert cfg.memory == "full"
     assert cfg.env.lifelong is True and cfg.seeds
 
 

@@ -18,7 +18,7 @@ SMALL = ["env.width=64", "env.height=64"]
 
 def test_run_writes_folder(tmp_path: Path) -> None:
     cfg = load_config(None, [*SMALL, "episodes=2", "seeds=[0]", f"out={tmp_path}",
-                             "env.families=[pick_and_place]"])
+                             "env.families=[pick_and_place]", "policy=oracle"])
     res = run(cfg, progress=False)
     names = {p.name for p in res.folder.iterdir()}
     assert {"config.yaml", "episodes.jsonl", "metrics.json", "episodes.png",
@@ -42,7 +42,9 @@ def test_cli_run_and_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["--policy", "nope"], "unknown policy 'nope'; known: oracle, random"),
+    (["--policy", "nope"], "unknown policy 'nope'; known: agent, oracle, random"),
+    (["--memory", "half"], "memory must be full, none, random or oracle"),
+    (["--planner", "gpt"], "unknown planner 'gpt'; known: symbolic"),
     (["env.scene=Atlantis"], "unknown scene 'Atlantis'"),
     (["env.families=[juggling]"], "unknown task family 'juggling'"),
     (["env.id=robomem/Moon-v0"], "unknown env 'robomem/Moon-v0'"),

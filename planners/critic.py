@@ -1,0 +1,104 @@
+"""Critics review a skill before it runs and may veto it with a reason.
+
+The symbolic precondition critic checks each skill against what memory believes: the
+hand must be empty to pick up, a receptacle must be open before putting into it, and so
+on. Critics compose: the first veto wins. Language-model and world-model critics plug in
+later through the same interface.
+
+Example:
+    >>> from robomem.planners.critic import Verdict
+    >>> Verdict(False, "hand is full").ok
+    False
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from robomem.planners.base import PlanContext
+from robomem.policies.skills import (
+    CLOSE,
+    NAVIGATE,
+    OPEN,
+    PICKUP,
+    PUT,
+    TOGGLE_OFF,
+    TOGGLE_ON,
+    Skill,
+)
+
+from robomem.ontology import type_info
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A critic's answer: ``ok``, or a veto with the reason fed back to the planner."""
+
+    ok: bool
+    reason: str = ""
+
+
+class Critic(ABC):
+    """Reviews skills before they run."""
+
+    @abstractmethod
+    def review(self, skill: Skill, ctx: PlanContext) -> Verdict:
+        """Approve or veto ``skill``."""
+
+
+class PreconditionCritic(Critic):
+    """Symbolic preconditions checked against spatial memory and the percept."""
+
+    def review(self, skill: Skill, ctx: PlanContext) -> Verdict:
+        """Veto skills whose preconditions memory says do not hold."""
+        held = ctx.percept.held
+        needs_target = skill.name in (NAVIGATE, PICKUP, PUT, OPEN, CLOSE, TOGGLE_ON, TOGGLE_OFF)
+        node = ctx.memory.graph.node(skill.target) if skill.target else None
+        if needs_target and node is None:
+            return Verdict(False, f"{skill.target} is not in memory")
+        if node is None:
+            return Verdict(True)
+        info = type_info(node.label)
+        if skill.name == PICKUP:
+            if held is not None:
+                return Verdict(False, f"hand is full (holding {held})")
+            if not info.pickupable:
+                return Verdict(False, f"{node.key} cannot be picked up")
+            parent = ctx.memory.graph.node(node.parent) if node.parent else None
+            if parent is not None and parent.openable and parent.is_open is False:
+                return Verdict(False, f"{node.key} is inside closed {parent.key}")
+        elif skill.name == PUT:
+            if held is None:
+                return Verdict(False, "nothing is held")
+            if not info.receptacle:
+                return Verdict(False, f"{node.key} is not a receptacle")
+            if info.openable and node.is_open is not True:
+                return Verdict(False, f"{node.key} is closed")
+        elif skill.name in (OPEN, CLOSE):
+            if not info.openable:
+                return Verdict(False, f"{node.key} cannot be opened")
+            if node.is_open is (skill.name == OPEN):
+                state = "open" if node.is_open else "closed"
+                return Verdict(False, f"{node.key} is already {state}")
+        elif skill.name in (TOGGLE_ON, TOGGLE_OFF):
+            if not info.toggleable:
+                return Verdict(False, f"{node.key} cannot be switched")
+            if node.is_toggled is (skill.name == TOGGLE_ON):
+                return Verdict(False, f"{node.key} is already {'on' if node.is_toggled else 'off'}")
+        return Verdict(True)
+
+
+class CriticChain(Critic):
+    """Several critics in turn; the first veto wins."""
+
+    def __init__(self, critics: list[Critic]) -> None:
+        self.critics = critics
+
+    def review(self, skill: Skill, ctx: PlanContext) -> Verdict:
+        """Ask each critic; return the first veto, else approve."""
+        for c in self.critics:
+            v = c.review(skill, ctx)
+            if not v.ok:
+                return v
+        return Verdict(True)

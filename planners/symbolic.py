@@ -1,0 +1,290 @@
+"""The symbolic closed-loop planner (offline, the default).
+
+Goal -> subgoals (pick up X, put it in Y, switch Z on, ...) -> one skill at a time, each
+chosen from spatial memory: the nearest remembered instance, opening its container first;
+exploring frontiers when nothing is known; opening unsearched containers when exploration
+is exhausted. A critic vetoes skills whose preconditions memory says do not hold; a failed
+skill blacklists its target for the subgoal and the planner re-plans; the loop detector's
+breaks blacklist the current target and force exploration.
+
+Example:
+    >>> from robomem.planners.instruction import parse_instruction
+    >>> from robomem.planners.symbolic import SymbolicPlanner
+    >>> p = SymbolicPlanner()
+    >>> p.reset(parse_instruction("Chill an apple and put it on the counter top."))
+    >>> [f"{s.kind}:{s.label}" for s in p.subgoals]
+    ['pickup:Apple', 'put:Fridge', 'pickup:Apple', 'put:CounterTop']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from robomem.planners.base import PLANNERS, PlanContext, Planner
+from robomem.planners.critic import Critic, CriticChain, PreconditionCritic
+from robomem.planners.instruction import Goal
+from robomem.policies.skills import (
+    CLOSE,
+    DONE,
+    EXPLORE,
+    NAVIGATE,
+    OPEN,
+    PICKUP,
+    PUT,
+    TOGGLE_OFF,
+    TOGGLE_ON,
+    Skill,
+    SkillStatus,
+)
+
+from robomem.memory.scene_graph import ObjectNode
+from robomem.ontology import type_info
+
+APPLIANCES = ("Fridge", "Microwave", "StoveBurner", "SinkBasin")
+MAX_VETOES = 6
+FAILURES_BEFORE_BLACKLIST = 2  # a failed skill is retried once (from elsewhere) on a target
+
+
+@dataclass
+class Subgoal:
+    """One step of the plan: ``kind`` in pickup/put/close/on/off/look, on type ``label``."""
+
+    kind: str
+    label: str
+    blacklist: set[str] = field(default_factory=set)
+    failures: dict[str, int] = field(default_factory=dict)
+    done_key: str | None = None  # the instance it was achieved on
+
+    def failed(self, key: str, limit: int) -> None:
+        """Count a failure on ``key``; at ``limit`` failures the key is blacklisted."""
+        self.failures[key] = self.failures.get(key, 0) + 1
+        if self.failures[key] >= limit:
+            self.blacklist.add(key)
+
+
+@PLANNERS.register("symbolic")
+class SymbolicPlanner(Planner):
+    """Rule-based planner over spatial memory; deterministic."""
+
+    def __init__(self, critic: Critic | None = None) -> None:
+        self.critic = critic or CriticChain([PreconditionCritic()])
+        self.goal: Goal | None = None
+        self.subgoals: list[Subgoal] = []
+        self.index = 0
+        self.bound: str | None = None  # the task object carried through the plan
+        self.searched: set[str] = set()  # containers opened to look inside
+        self.explore_exhausted = False
+        self.counters = {"planner_calls": 0, "replans": 0, "vetoes": 0, "loop_breaks": 0}
+
+    # ------------------------------------------------------------ interface
+    def reset(self, goal: Goal) -> None:
+        """Plan ``goal`` into subgoals."""
+        self.goal = goal
+        self.subgoals = plan_subgoals(goal)
+        self.index = 0
+        self.bound = None
+        self.searched = set()
+        self.explore_exhausted = False
+        self.counters = dict.fromkeys(self.counters, 0)
+
+    @property
+    def subgoal_index(self) -> int:
+        """Subgoals completed so far."""
+        return self.index
+
+    def stats(self) -> dict[str, float]:
+        """Planner calls, replans, critic vetoes and loop breaks."""
+        return {k: float(v) for k, v in self.counters.items()}
+
+    def break_loop(self, reason: str) -> None:
+        """Blacklist what the current subgoal was working on, and explore instead."""
+        self.counters["loop_breaks"] += 1
+        if self.index < len(self.subgoals) and self._last_target:
+            self.subgoals[self.index].blacklist.add(self._last_target)
+        self.explore_exhausted = False
+
+    _last_target: str | None = None
+
+    def next_skill(self, ctx: PlanContext) -> Skill:
+        """The next skill for the current subgoal (``done`` when all are complete)."""
+        self.counters["planner_calls"] += 1
+        self._learn(ctx)
+        for _ in range(MAX_VETOES):
+            while self.index < len(self.subgoals) and self._satisfied(self.subgoals[self.index],
+                                                                       ctx):
+                self.index += 1
+            if self.index >= len(self.subgoals):
+                return Skill(DONE)
+            skill = self._choose(self.subgoals[self.index], ctx)
+            verdict = self.critic.review(skill, ctx) if skill.name not in (DONE, EXPLORE) \
+                else None
+            if verdict is None or verdict.ok:
+                self._last_target = skill.target
+                return skill
+            self.counters["vetoes"] += 1
+            if skill.target:
+                self.subgoals[self.index].blacklist.add(skill.target)
+        return Skill(DONE)
+
+    # ------------------------------------------------------------ internals
+    def _learn(self, ctx: PlanContext) -> None:
+        """Take in the outcome of the last skill."""
+        skill, result = ctx.last_skill, ctx.last_result
+        if skill is None or result is None or self.index >= len(self.subgoals):
+            return
+        sg = self.subgoals[self.index]
+        if result.status == SkillStatus.FAILED:
+            self.counters["replans"] += 1
+            if skill.name == EXPLORE:
+                self.explore_exhausted = True
+            elif skill.target:
+                sg.failed(skill.target, FAILURES_BEFORE_BLACKLIST)
+            return
+        if result.status != SkillStatus.SUCCEEDED:
+            return
+        if skill.name == PICKUP:
+            self.bound = skill.target
+        if skill.name == PUT and sg.kind == "put":
+            sg.done_key = skill.target
+            if self.goal is not None and sg.label == self.goal.target_type:
+                self.bound = None if self.goal.family == "pick_two_and_place" else self.bound
+        if skill.name == OPEN and skill.target:
+            self.searched.add(skill.target)
+
+    def _satisfied(self, sg: Subgoal, ctx: PlanContext) -> bool:
+        mem, held = ctx.memory, ctx.percept.held
+        if sg.kind == "pickup":
+            node = mem.graph.node(held) if held else None
+            return node is not None and node.label == sg.label and self._fresh(node, ctx)
+        if sg.kind == "put":
+            return sg.done_key is not None and held is None
+        if sg.kind in ("close", "on", "off"):
+            node = self._instance(sg, ctx)
+            if node is None:
+                return False
+            if sg.kind == "close":
+                return node.is_open is False
+            return node.is_toggled is (sg.kind == "on")
+        if sg.kind == "look":
+            for d in ctx.percept.detections:
+                node = mem.graph.node(d.key)
+                if (d.label == sg.label and d.visible and d.min_distance <= 1.45
+                        and node is not None and node.is_toggled):
+                    return True
+            return False
+        raise ValueError(f"unknown subgoal kind {sg.kind!r}")
+
+    def _fresh(self, node: ObjectNode, ctx: PlanContext) -> bool:
+        """For pick-two: an object not already on the target counts."""
+        if self.goal is None or self.goal.family != "pick_two_and_place":
+            return True
+        parent = ctx.memory.graph.node(node.parent) if node.parent and not node.held else None
+        return parent is None or parent.label != self.goal.target_type
+
+    def _instance(self, sg: Subgoal, ctx: PlanContext) -> ObjectNode | None:
+        """The appliance a close/on/off subgoal acts on: the one holding the task object."""
+        mem = ctx.memory
+        if sg.kind == "close" and self.subgoals[self.index - 1].done_key:
+            return mem.graph.node(self.subgoals[self.index - 1].done_key or "")
+        cands = [n for n in mem.where_is(sg.label) if n.key not in sg.blacklist]
+        if not cands:
+            return None
+        anchor = mem.graph.node(self.bound) if self.bound else None
+        if anchor is not None:
+            c = anchor.box.center
+            return min(cands, key=lambda n: float(np.linalg.norm(n.box.center - c)))
+        return self._nearest(cands, ctx)
+
+    def _nearest(self, nodes: list[ObjectNode], ctx: PlanContext) -> ObjectNode:
+        p = ctx.percept.agent_pose
+        return min(nodes, key=lambda n: (n.box.distance_to((p.x, 1.5, p.z)), n.key))
+
+    def _choose(self, sg: Subgoal, ctx: PlanContext) -> Skill:
+        mem, held = ctx.memory, ctx.percept.held
+        if sg.kind == "pickup":
+            if held is not None:  # holding something else: put it down first
+                return self._put_anywhere(ctx, sg)
+            bound = mem.graph.node(self.bound) if self.bound else None
+            cands: list[ObjectNode]
+            if bound is not None and bound.key not in sg.blacklist:
+                cands = [bound]
+            else:
+                cands = [n for n in mem.where_is(sg.label)
+                         if n.key not in sg.blacklist and not n.held and self._fresh(n, ctx)]
+            if cands:
+                node = cands[0] if len(cands) == 1 else self._nearest(cands, ctx)
+                parent = mem.graph.node(node.parent) if node.parent else None
+                if parent is not None and parent.openable and parent.is_open is False:
+                    return Skill(OPEN, parent.key, parent.label)
+                return Skill(PICKUP, node.key, node.label)
+            return self._search(sg, ctx)
+        if sg.kind == "put":
+            if held is None:  # lost it: go back a step
+                self.index = max(0, self.index - 1)
+                return self._choose(self.subgoals[self.index], ctx)
+            cands = [n for n in mem.where_is(sg.label) if n.key not in sg.blacklist]
+            if not cands:
+                return self._search(sg, ctx)
+            node = self._nearest(cands, ctx)
+            if node.openable and node.is_open is not True:
+                return Skill(OPEN, node.key, node.label)
+            return Skill(PUT, node.key, node.label)
+        if sg.kind == "look":
+            cands = [n for n in mem.where_is(sg.label) if n.key not in sg.blacklist]
+            if not cands:
+                return self._search(sg, ctx)
+            node = self._nearest(cands, ctx)
+            if node.is_toggled is not True:
+                return Skill(TOGGLE_ON, node.key, node.label)
+            return Skill(NAVIGATE, node.key, node.label)
+        appliance = self._instance(sg, ctx)
+        if appliance is None:
+            return self._search(sg, ctx)
+        name = {"close": CLOSE, "on": TOGGLE_ON, "off": TOGGLE_OFF}[sg.kind]
+        return Skill(name, appliance.key, appliance.label)
+
+    def _put_anywhere(self, ctx: PlanContext, sg: Subgoal) -> Skill:
+        """A free hand is needed: the nearest open surface that is not an appliance."""
+        cands = [n for n in ctx.memory.graph.nodes()
+                 if n.receptacle and not n.pickupable and not n.openable
+                 and n.label not in APPLIANCES and n.key not in sg.blacklist]
+        if not cands:
+            return Skill(EXPLORE)
+        node = self._nearest(cands, ctx)
+        return Skill(PUT, node.key, node.label)
+
+    def _search(self, sg: Subgoal, ctx: PlanContext) -> Skill:
+        """Nothing suitable is known: explore, then look inside closed containers."""
+        if not self.explore_exhausted:
+            return Skill(EXPLORE, None, sg.label)
+        info = type_info(sg.label)
+        if info.pickupable:
+            closed = [n for n in ctx.memory.graph.nodes()
+                      if n.openable and n.is_open is not True and n.key not in self.searched
+                      and n.key not in sg.blacklist]
+            if closed:
+                node = self._nearest(closed, ctx)
+                return Skill(OPEN, node.key, node.label)
+        return Skill(DONE)  # searched everywhere: give up
+
+
+def plan_subgoals(goal: Goal) -> list[Subgoal]:
+    """The subgoals of a goal, as ALFRED's expert plans order them."""
+    x, y = goal.object_type, goal.target_type
+    fam = goal.family
+    if fam == "look_at_in_light":
+        return [Subgoal("pickup", x), Subgoal("look", y)]
+    if fam == "pick_two_and_place":
+        return [s for _ in range(goal.count) for s in (Subgoal("pickup", x), Subgoal("put", y))]
+    mid: list[Subgoal] = []
+    if fam == "pick_heat_and_place":
+        mid = [Subgoal("put", "Microwave"), Subgoal("on", "Microwave"), Subgoal("off", "Microwave"),
+               Subgoal("pickup", x)]
+    elif fam == "pick_cool_and_place":
+        mid = [Subgoal("put", "Fridge"), Subgoal("pickup", x)]
+    elif fam == "pick_clean_and_place":
+        mid = [Subgoal("put", "SinkBasin"), Subgoal("on", "Faucet"), Subgoal("off", "Faucet"),
+               Subgoal("pickup", x)]
+    tail = [Subgoal("close", y)] if fam == "place_in_closed" else []
+    return [Subgoal("pickup", x), *mid, Subgoal("put", y), *tail]

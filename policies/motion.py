@@ -1,0 +1,174 @@
+"""Lattice motion for the executor: moves along a path, turns, looks, and viewpoint choice.
+
+Pure functions over the conventions of docs/household.md (yaw 0 faces +z, yaw 90 faces -x,
+RotateRight adds 90; horizon positive looks down, in [-30, 60] by 30; 0.25 m lattice).
+
+Example:
+    >>> from robomem.policies.motion import horizon_towards, lattice_moves, yaw_towards
+    >>> lattice_moves([(0, 0), (0, 1), (1, 1)], yaw=0.0)
+    ['MoveAhead', 'MoveLeft']
+    >>> yaw_towards((0.0, 0.0), (-2.0, 0.1)), horizon_towards((0, 1.5, 0), (0, 0.9, 1.0))
+    (90.0, 30.0)
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from robomem.geometry import AABB
+from robomem.memory.navigation import viewpoints
+from robomem.memory.occupancy import UNKNOWN, OccupancyGrid
+
+if TYPE_CHECKING:
+    from robomem.memory.spatial import SpatialMemory
+
+__all__ = ["CAMERA_HEIGHT", "GRID", "HORIZONS", "MOVES", "Cell", "Edge", "cell_of",
+           "frontier_goals", "horizon_towards", "known_free", "lattice_moves", "look_actions",
+           "move_delta", "ruled_out", "turn_actions", "yaw_towards"]
+
+Cell = tuple[int, int]
+Edge = tuple[Cell, Cell]
+
+GRID = 0.25  # lattice step (m)
+CAMERA_HEIGHT = 1.5  # m above the floor
+HORIZONS = (-30.0, 0.0, 30.0, 60.0)  # reachable camera pitches, positive looking down
+MOVES = ("MoveAhead", "MoveBack", "MoveLeft", "MoveRight")
+
+
+def _unit(v: float) -> int:
+    return round(v) + 0  # + 0 turns -0 into 0
+
+
+def move_delta(yaw: float, move: str) -> Cell:
+    """The lattice step ``(di, dj)`` (along x, z) that ``move`` makes at ``yaw``."""
+    r = math.radians(yaw)
+    fwd = (_unit(-math.sin(r)), _unit(math.cos(r)))
+    right = (_unit(-math.cos(r)), _unit(-math.sin(r)))
+    return {"MoveAhead": fwd, "MoveBack": (-fwd[0], -fwd[1]), "MoveRight": right,
+            "MoveLeft": (-right[0], -right[1])}[move]
+
+
+def lattice_moves(path: Sequence[Cell], yaw: float) -> list[str]:
+    """Moves that walk ``path`` (lattice cells, 4-connected) without turning.
+
+    Raises:
+        ValueError: if two consecutive cells are not lattice neighbours.
+    """
+    names = {move_delta(yaw, m): m for m in MOVES}
+    out = []
+    for a, b in itertools.pairwise(path):
+        d = (b[0] - a[0], b[1] - a[1])
+        if d not in names:
+            raise ValueError(f"path step {a} -> {b} is not a lattice move")
+        out.append(names[d])
+    return out
+
+
+def turn_actions(yaw: float, target_yaw: float) -> list[str]:
+    """The fewest 90 degree turns from ``yaw`` to ``target_yaw`` (snapped to 90 degrees)."""
+    d = round(((target_yaw - yaw) % 360.0) / 90.0) % 4
+    return {0: [], 1: ["RotateRight"], 2: ["RotateRight", "RotateRight"],
+            3: ["RotateLeft"]}[d]
+
+
+def look_actions(horizon: float, target: float) -> list[str]:
+    """LookUp/LookDown steps from ``horizon`` to the reachable pitch nearest ``target``."""
+    goal = min(HORIZONS, key=lambda h: (abs(h - target), h))
+    n = round((goal - horizon) / 30.0)
+    return ["LookDown"] * n if n > 0 else ["LookUp"] * (-n)
+
+
+def yaw_towards(from_xz: Sequence[float], to_xz: Sequence[float]) -> float:
+    """The lattice yaw (0, 90, 180 or 270) that faces ``to_xz`` best from ``from_xz``."""
+    dx, dz = to_xz[0] - from_xz[0], to_xz[1] - from_xz[1]
+    yaw = math.degrees(math.atan2(-dx, dz)) % 360.0
+    return float((round(yaw / 90.0) % 4) * 90)
+
+
+def horizon_towards(camera_xyz: Sequence[float], point_xyz: Sequence[float]) -> float:
+    """The reachable horizon (-30, 0, 30 or 60) nearest the pitch that looks at ``point_xyz``."""
+    dx, dy, dz = (point_xyz[k] - camera_xyz[k] for k in range(3))
+    pitch = math.degrees(math.atan2(-dy, math.hypot(dx, dz)))
+    return min(HORIZONS, key=lambda h: (abs(h - pitch), h))
+
+
+def cell_of(x: float, z: float) -> Cell:
+    """The lattice cell nearest ``(x, z)``."""
+    return (round(x / GRID), round(z / GRID))
+
+
+_AROUND = np.array([(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)], np.int64)
+DISC_OFFSETS = np.array([(dx, dz) for dx in (-0.15, 0.0, 0.15) for dz in (-0.15, 0.0, 0.15)])
+
+
+def known_free(memory: SpatialMemory, xz: NDArray[np.float64]) -> bool:
+    """Whether the agent's disc at ``xz`` covers only cells already seen (none occupied)."""
+    pts = xz[None, :] + DISC_OFFSETS
+    return bool((memory.grid.states(pts) != UNKNOWN).all() and memory.grid.disc_clear(xz[None])[0])
+
+
+def frontier_goals(grid: OccupancyGrid, min_size: int, hole_area: float,
+                   skip: Sequence[tuple[float, float]], skip_radius: float,
+                   looked: set[Cell]) -> dict[Cell, tuple[float, float]]:
+    """Known-free lattice cells on or next to each frontier, mapped to its centroid.
+
+    Frontiers whose centroid lies within ``skip_radius`` of one in ``skip`` are left out, and
+    so are cells at or next to ``looked`` cells (everything seen from there has been seen).
+    """
+    owner: dict[Cell, tuple[float, float]] = {}
+    for f in grid.frontiers(min_size, hole_area):
+        cx, cz = float(f.centroid_xz[0]), float(f.centroid_xz[1])
+        if any(math.hypot(cx - sx, cz - sz) < skip_radius for sx, sz in skip):
+            continue
+        near = np.unique(np.rint(np.asarray(f.cells) / GRID).astype(np.int64), axis=0)
+        cells = np.unique(np.concatenate([near + s for s in _AROUND]), axis=0)
+        ok = grid.disc_clear(cells * GRID, unknown_ok=False)
+        for i, j in cells[ok].tolist():
+            if not any(abs(i - a) + abs(j - b) <= 1 for a, b in looked):
+                owner.setdefault((int(i), int(j)), (cx, cz))
+    return owner
+
+
+def ruled_out(memory: SpatialMemory, box: AABB, tried: set[Cell], near: float | None = None,
+              step: float = 0.03) -> set[Cell]:
+    """Viewpoints of ``box`` not worth walking to, on top of those already ``tried``.
+
+    A viewpoint is ruled out when both camera rays (to the box centre and to its top centre)
+    cross a voxel of the map outside the box (a wall between), or when ``near`` is given and
+    it is farther than that from the box's footprint. Each criterion is dropped (nearness
+    first) when it would leave no viewpoint at all.
+    """
+    c = memory.cfg
+    cells = [v for v in viewpoints(memory.grid, box, c.reach, c.camera_height,
+                                   radius=c.agent_radius) if v not in tried]
+    if not cells:
+        return set(tried)
+    cams = np.array([(i * GRID, c.camera_height, j * GRID) for i, j in cells])
+    blocked = np.ones(len(cells), bool)
+    if c.use_voxels and len(memory.voxels):
+        for target in (box.center, np.array([box.center[0], box.hi[1], box.center[2]])):
+            ray = target[None, :] - cams
+            length = np.linalg.norm(ray, axis=1)
+            t = np.linspace(0.0, 1.0, int(np.ceil(length.max() / step)) + 1)[None, :, None]
+            pts = cams[:, None, :] + t * ray[:, None, :]
+            near_cam = t[..., 0] * length[:, None] < 0.3
+            in_box = ((pts >= box.lo - 0.05) & (pts <= box.hi + 0.05)).all(axis=2)
+            hit = memory.voxels.contains(pts.reshape(-1, 3)).reshape(pts.shape[:2])
+            blocked &= (hit & ~in_box & ~near_cam).any(axis=1)
+    else:
+        blocked[:] = False
+    far = np.zeros(len(cells), bool)
+    if near is not None:
+        gap = np.maximum(np.maximum(box.lo[[0, 2]] - cams[:, [0, 2]], 0.0),
+                         cams[:, [0, 2]] - box.hi[[0, 2]])
+        far = np.linalg.norm(gap, axis=1) > near
+    for bad in (blocked | far, blocked):
+        if not bad.all():
+            return set(tried) | {cell for cell, b in zip(cells, bad) if b}
+    return set(tried)

@@ -1,0 +1,99 @@
+"""Skills: the vocabulary between the symbolic planner and the executor (the cerebellum).
+
+A :class:`Skill` names one thing to do ("pick up Mug|1"); the executor turns it into
+primitive actions and ends it with a :class:`SkillResult`.
+
+Example:
+    >>> from robomem.policies.skills import PICKUP, Skill, SkillResult, SkillStatus
+    >>> s = Skill(PICKUP, target="Mug|+01.00|+00.95|+02.00", label="Mug")
+    >>> s.describe()
+    'pickup Mug|+01.00|+00.95|+02.00'
+    >>> SkillResult(SkillStatus.FAILED, "Mug is not in memory").done
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NAVIGATE = "navigate_to"
+EXPLORE = "explore"
+PICKUP = "pickup"
+PUT = "put"
+OPEN = "open"
+CLOSE = "close"
+TOGGLE_ON = "toggle_on"
+TOGGLE_OFF = "toggle_off"
+DONE = "done"
+
+# Skills that end with one object action on ``Skill.target``, and that action's env name.
+INTERACTION_ACTIONS: dict[str, str] = {
+    PICKUP: "PickupObject",
+    PUT: "PutObject",
+    OPEN: "OpenObject",
+    CLOSE: "CloseObject",
+    TOGGLE_ON: "ToggleObjectOn",
+    TOGGLE_OFF: "ToggleObjectOff",
+}
+TARGETED_SKILLS: tuple[str, ...] = (NAVIGATE, *INTERACTION_ACTIONS)
+SKILL_NAMES: tuple[str, ...] = (*TARGETED_SKILLS, EXPLORE, DONE)
+
+
+@dataclass(frozen=True)
+class Skill:
+    """One skill invocation.
+
+    Attributes:
+        name: one of :data:`SKILL_NAMES`.
+        target: the object key the skill acts on (navigate and interaction skills).
+        label: an object type; for ``explore`` the type to look for (optional).
+    """
+
+    name: str
+    target: str | None = None
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.name not in SKILL_NAMES:
+            raise ValueError(f"unknown skill {self.name!r}; known: {', '.join(SKILL_NAMES)}")
+        if self.name in TARGETED_SKILLS and not self.target:
+            raise ValueError(f"skill {self.name!r} needs a target object key")
+
+    def describe(self) -> str:
+        """A short phrase such as ``"pickup Mug|1"`` or ``"explore for Apple"``."""
+        if self.target:
+            return f"{self.name} {self.target}"
+        if self.label:
+            return f"{self.name} for {self.label}"
+        return self.name
+
+
+class SkillStatus:
+    """The state of the running skill."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SkillResult:
+    """How a skill ended (or that it still runs).
+
+    Attributes:
+        status: one of the :class:`SkillStatus` constants.
+        reason: why it ended, for the planner and the logs.
+    """
+
+    status: str
+    reason: str = ""
+
+    @property
+    def done(self) -> bool:
+        """Whether the skill has ended (succeeded or failed)."""
+        return self.status != SkillStatus.RUNNING
+
+    @property
+    def ok(self) -> bool:
+        """Whether it succeeded."""
+        return self.status == SkillStatus.SUCCEEDED

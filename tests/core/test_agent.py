@@ -1,0 +1,88 @@
+"""The memory agent end to end, and the scene graph it builds against ground truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from robomem.envs.household.generator import reachable_cells
+from robomem.envs.household.house import GRID
+
+from robomem.agent import AgentConfig, MemoryAgent
+from robomem.types import Observation
+from tests.fixtures.household import make_env, make_sim, render_now
+
+
+def _episode(env, agent: MemoryAgent, seed: int | None) -> tuple[bool, int]:
+    o, info = env.reset(seed=seed)
+    obs = Observation.from_gym(o, info)
+    agent.reset(obs)
+    steps = 0
+    while True:
+        o, _, term, trunc, info = env.step(agent.act(obs).to_env())
+        obs = Observation.from_gym(o, info)
+        steps += 1
+        if term or trunc:
+            return bool(info["success"]), steps
+
+
+def test_agent_solves_pick_and_place_above_a_floor() -> None:
+    env = make_env(128, 128, families=["pick_and_place"], lifelong=True)
+    agent = MemoryAgent(AgentConfig())
+    wins = [_episode(env, agent, 4 if k == 0 else None)[0] for k in range(4)]
+    assert sum(wins) >= 2, wins
+    assert agent.timings()["perception_and_memory"]  # latencies recorded
+
+
+def test_no_memory_baseline_runs_and_forgets() -> None:
+    env = make_env(96, 96, families=["pick_and_place"], step_limit=60)
+    agent = MemoryAgent(AgentConfig(memory="none"))
+    _episode(env, agent, 1)
+    nodes_after_first = len(agent.memory.graph.nodes())
+    o, info = env.reset()
+    agent.reset(Observation.from_gym(o, info))
+    assert len(agent.memory.graph.nodes()) == 0 < nodes_after_first
+
+
+def test_unparseable_instruction_is_a_clean_failed_episode() -> None:
+    env = make_env(64, 64)
+    o, info = env.reset(seed=0)
+    obs = Observation.from_gym(o, info)
+    obs.instruction = "Sing a song to the fridge."
+    agent = MemoryAgent(AgentConfig())
+    agent.reset(obs)
+    assert agent.error is not None and "cannot parse" in agent.error
+    assert agent.act(obs).name == "Done"
+
+
+def test_bad_memory_mode_names_the_choices() -> None:
+    with pytest.raises(ValueError, match="memory must be one of full, none"):
+        AgentConfig(memory="some")
+
+
+def test_scene_graph_matches_ground_truth_on_a_walkthrough() -> None:
+    """A scripted tour: look around from a lattice of cells; the graph must match the house."""
+    sim = make_sim(2, 160, 160)
+    agent = MemoryAgent(AgentConfig())
+    cells = sorted(reachable_cells(sim.house))
+    tour = cells[:: max(1, len(cells) // 30)]
+    world = sim.world
+    assert world is not None
+    for i, j in tour:
+        for yaw in (0.0, 90.0, 180.0, 270.0):
+            assert world.teleport(i * GRID, j * GRID, yaw, 30.0)
+            render_now(sim)
+            obs = Observation.from_gym(sim._obs(), sim._info(
+                sim._metadata("Teleport", True, ""), False))
+            percept = agent.preprocessor.process(obs, None)
+            agent.memory.write(percept)
+    truth = {o.object_id: o for o in sim.house.objects.values() if o.kind.pickupable}
+    graph = agent.memory.graph
+    seen = [k for k in truth if graph.node(k) is not None]
+    assert len(seen) >= 0.6 * len(truth), f"saw {len(seen)} of {len(truth)} objects"
+    close = [k for k in seen
+             if np.linalg.norm(graph.node(k).box.center - np.array(truth[k].box.center)) <= 0.15]
+    assert len(close) >= 0.9 * len(seen)
+    related = [k for k in seen if graph.node(k).parent is not None]
+    right = [k for k in related if graph.node(k).parent == truth[k].parent]
+    assert len(related) >= 0.8 * len(seen)
+    assert len(right) >= 0.9 * len(related)
