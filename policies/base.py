@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -49,10 +50,13 @@ class Policy(ABC):
 
 
 POLICIES: Registry[type[Policy]] = Registry("policy")
+BUILT_IN = ("robomem.agent", "robomem.policies.oracle", "robomem.policies.random_policy")
 
 
 def policy_class(name: str) -> type[Policy]:
     """The registered policy class ``name``; raises ``KeyError`` listing the known names."""
+    for module in BUILT_IN:  # importing them registers them
+        importlib.import_module(module)
     return POLICIES.get(name)
 
 
