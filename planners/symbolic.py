@@ -255,17 +255,27 @@ class SymbolicPlanner(Planner):
         return Skill(PUT, node.key, node.label)
 
     def _search(self, sg: Subgoal, ctx: PlanContext) -> Skill:
-        """Nothing suitable is known: explore, then look inside closed containers."""
+        """Nothing suitable is known: explore frontiers, then search receptacles up close.
+
+        Receptacles where such objects usually are come first (common sense from the
+        ontology), nearest first; closed ones are opened, open ones looked into.
+        """
         if not self.explore_exhausted:
             return Skill(EXPLORE, None, sg.label)
         info = type_info(sg.label)
         if info.pickupable:
-            closed = [n for n in ctx.memory.graph.nodes()
-                      if n.openable and n.is_open is not True and n.key not in self.searched
-                      and n.key not in sg.blacklist]
-            if closed:
-                node = self._nearest(closed, ctx)
-                return Skill(OPEN, node.key, node.label)
+            places = set(info.usual_places)
+            spots = [n for n in ctx.memory.graph.nodes()
+                     if n.receptacle and not n.pickupable and n.key not in self.searched
+                     and n.key not in sg.blacklist]
+            if spots:
+                p = ctx.percept.agent_pose
+                node = min(spots, key=lambda n: (n.label not in places,
+                                                 n.box.distance_to((p.x, 1.5, p.z)), n.key))
+                self.searched.add(node.key)
+                if node.openable and node.is_open is not True:
+                    return Skill(OPEN, node.key, node.label)
+                return Skill(NAVIGATE, node.key, node.label)
         return Skill(DONE)  # searched everywhere: give up
 
 

@@ -55,7 +55,7 @@ from robomem.policies.skills import (
 )
 
 from robomem.geometry import AABB
-from robomem.memory.navigation import astar
+from robomem.memory.navigation import astar, viewpoints
 from robomem.percept import Detection, Percept
 from robomem.types import Action, AgentPose, Observation
 
@@ -91,6 +91,7 @@ class ExecutorConfig:
             frontiers (the floor right around the agent, which the camera never sees).
         frontier_tried_radius: frontiers this close (m) to one already chosen are skipped.
         frontiers_per_explore: frontiers a label-less ``explore`` visits before it succeeds.
+        look_inside: after opening something, face it before succeeding (to see inside).
         put_retries: other viewpoints tried after PutObject finds no room in view.
         interact_distance: interactions prefer viewpoints this close (m, on the floor plane)
             to the target's footprint: small objects show more pixels, and free spots on a
@@ -110,6 +111,7 @@ class ExecutorConfig:
     frontier_hole_area: float = 1.0
     frontier_tried_radius: float = 0.75
     frontiers_per_explore: int = 1
+    look_inside: bool = True
     put_retries: int = 2
     interact_distance: float = 0.6
     max_steps: int = 400
@@ -144,6 +146,9 @@ class Executor:
         self._moves_since_look = 0
         self._frontiers_done = 0
         self._look_pending = False  # look around once the path is walked
+        self._finishing: SkillResult | None = None  # the result, once the last looks are done
+        self._known: set[str] | None = None  # explore: instances of the label known at start
+        self._bad_sides: list[float] = []  # put: bearings (from the target) where it failed
 
     # ------------------------------------------------------------------ public api
     def reset(self) -> None:
@@ -206,12 +211,23 @@ class Executor:
             return SkillResult(SkillStatus.SUCCEEDED, "done")
         if self._awaiting:
             self._awaiting = False
+            done = SkillResult(SkillStatus.SUCCEEDED, f"{last.name} {last.object_id}")
+            if obs.action_success and last.name == "OpenObject" and self.cfg.look_inside:
+                self._finishing = done  # face it first, so that its contents get seen
+                self._drop_plan()
+                return None
             if obs.action_success:
-                return SkillResult(SkillStatus.SUCCEEDED, f"{last.name} {last.object_id}")
+                return done
             if skill.name == PUT and self._put_retries < self.cfg.put_retries:
                 # Where the held object goes depends on what is in view: try another viewpoint.
                 self._put_retries += 1
-                self._excluded.add(_pose_cell(obs.agent_pose))
+                here = _pose_cell(obs.agent_pose)
+                self._excluded.add(here)
+                node = memory.graph.node(skill.target or "")
+                if node is not None:  # the open side may face elsewhere: try another side
+                    c = node.box.center
+                    self._bad_sides.append(float(np.arctan2(here[1] * GRID - c[2],
+                                                            here[0] * GRID - c[0])))
                 self._goal, self._hold_off = None, True
                 return None
             return SkillResult(SkillStatus.FAILED, obs.action_error or f"{last.name} failed")
@@ -301,6 +317,12 @@ class Executor:
         assert key is not None
         pose = obs.agent_pose
         here = _pose_cell(pose)
+        if self._finishing is not None:
+            box = self._box(key, percept, memory)
+            if box is not None and self._aim is None and not self._then:
+                self._aim = (float(box.center[0]), float(box.center[1]), float(box.center[2]))
+            act = self._walk(pose, memory)
+            return self._finishing if act is None else Action(act)
         settled = self._advance(pose)
         if self._hold_off and settled and self._goal == here:
             self._hold_off = False
@@ -323,8 +345,12 @@ class Executor:
             if len(self._excluded) >= self.cfg.max_viewpoints:
                 break
             near = None if skill.name == NAVIGATE else self.cfg.interact_distance
-            got = memory.path_to_view(key, pose, self.blocked,
-                                      exclude=ruled_out(memory, box, self._excluded, near))
+            node = memory.graph.node(key)
+            host = memory.graph.node(node.parent) if node and node.parent else None
+            bad = ruled_out(memory, box, self._excluded, near, [host.box] if host else [])
+            if skill.name == PUT and self._bad_sides:
+                bad = bad | self._same_side(memory, box)
+            got = memory.path_to_view(key, pose, self.blocked, exclude=bad)
             if got is None:  # the good viewpoints are out of reach: any will do
                 got = memory.path_to_view(key, pose, self.blocked, exclude=self._excluded)
             if got is None:
@@ -339,6 +365,17 @@ class Executor:
             self._aim = (float(c[0]), float(top), float(c[2]))
         return SkillResult(SkillStatus.FAILED, f"cannot see {key}")
 
+    def _same_side(self, memory: SpatialMemory, box: AABB) -> set[Cell]:
+        """Viewpoints within 60 degrees (around the target) of a side where a put failed."""
+        c = box.center
+        out = set()
+        for cell in viewpoints(memory.grid, box):
+            a = np.arctan2(cell[1] * GRID - c[2], cell[0] * GRID - c[0])
+            if any(abs((a - b + np.pi) % (2 * np.pi) - np.pi) < np.radians(60)
+                   for b in self._bad_sides):
+                out.add((int(cell[0]), int(cell[1])))
+        return out
+
     def _box(self, key: str, percept: Percept, memory: SpatialMemory) -> AABB | None:
         for d in percept.detections:
             if d.key == key:
@@ -349,7 +386,12 @@ class Executor:
     # ------------------------------------------------------------------- explore
     def _explore(self, skill: Skill, obs: Observation, percept: Percept,
                  memory: SpatialMemory) -> Action | SkillResult:
-        if skill.label and any(d.label == skill.label and d.visible for d in percept.detections):
+        if skill.label and self._known is None:
+            # Known instances do not count: the planner explores for one it has not seen.
+            self._known = {n.key for n in memory.where_is(skill.label)
+                           if n.first_seen < percept.step}
+        if skill.label and any(d.label == skill.label and d.visible and d.key not in
+                               (self._known or set()) for d in percept.detections):
             return SkillResult(SkillStatus.SUCCEEDED, f"found {skill.label}")
         pose = obs.agent_pose
         for _ in range(3):

@@ -24,13 +24,14 @@ from numpy.typing import NDArray
 from robomem.geometry import AABB
 from robomem.memory.navigation import viewpoints
 from robomem.memory.occupancy import UNKNOWN, OccupancyGrid
+from robomem.memory.voxel_map import VoxelMap
 
 if TYPE_CHECKING:
     from robomem.memory.spatial import SpatialMemory
 
 __all__ = ["CAMERA_HEIGHT", "GRID", "HORIZONS", "MOVES", "Cell", "Edge", "cell_of",
            "frontier_goals", "horizon_towards", "known_free", "lattice_moves", "look_actions",
-           "move_delta", "ruled_out", "turn_actions", "yaw_towards"]
+           "move_delta", "ruled_out", "turn_actions", "voxel_sight_blocked", "yaw_towards"]
 
 Cell = tuple[int, int]
 Edge = tuple[Cell, Cell]
@@ -135,34 +136,45 @@ def frontier_goals(grid: OccupancyGrid, min_size: int, hole_area: float,
     return owner
 
 
+def voxel_sight_blocked(voxels: VoxelMap, cams: NDArray[np.float64], box: AABB,
+                        step: float = 0.03) -> NDArray[np.bool_]:
+    """Which cameras (N, 3) see ``box`` through neither its centre nor its top centre.
+
+    Each ray is sampled every ``step`` m through the voxel map; a stored voxel on it outside
+    the box (grown by 5 cm) and beyond 0.3 m of the camera blocks it (a wall, a cabinet).
+    """
+    blocked = np.ones(len(cams), bool)
+    for target in (box.center, np.array([box.center[0], box.hi[1], box.center[2]])):
+        ray = target[None, :] - cams
+        length = np.linalg.norm(ray, axis=1)
+        t = np.linspace(0.0, 1.0, int(np.ceil(length.max() / step)) + 1)[None, :, None]
+        pts = cams[:, None, :] + t * ray[:, None, :]
+        near_cam = t[..., 0] * length[:, None] < 0.3
+        in_box = ((pts >= box.lo - 0.05) & (pts <= box.hi + 0.05)).all(axis=2)
+        hit = voxels.contains(pts.reshape(-1, 3)).reshape(pts.shape[:2])
+        blocked &= (hit & ~in_box & ~near_cam).any(axis=1)
+    return blocked
+
+
 def ruled_out(memory: SpatialMemory, box: AABB, tried: set[Cell], near: float | None = None,
-              step: float = 0.03) -> set[Cell]:
+              ignore: Sequence[AABB] = ()) -> set[Cell]:
     """Viewpoints of ``box`` not worth walking to, on top of those already ``tried``.
 
-    A viewpoint is ruled out when both camera rays (to the box centre and to its top centre)
-    cross a voxel of the map outside the box (a wall between), or when ``near`` is given and
-    it is farther than that from the box's footprint. Each criterion is dropped (nearness
-    first) when it would leave no viewpoint at all.
+    The candidates are the memory's own (:func:`~robomem.memory.navigation.viewpoints`, with
+    ``ignore`` as there: the receptacle holding the target). One is ruled out when the voxel
+    map blocks its sight of the box (:func:`voxel_sight_blocked`), or when ``near`` is given
+    and it is farther than that from the box's footprint. Each criterion is dropped
+    (nearness first) when it would leave no viewpoint at all.
     """
     c = memory.cfg
     cells = [v for v in viewpoints(memory.grid, box, c.reach, c.camera_height,
-                                   radius=c.agent_radius) if v not in tried]
+                                   radius=c.agent_radius, ignore=ignore) if v not in tried]
     if not cells:
         return set(tried)
     cams = np.array([(i * GRID, c.camera_height, j * GRID) for i, j in cells])
-    blocked = np.ones(len(cells), bool)
+    blocked = np.zeros(len(cells), bool)
     if c.use_voxels and len(memory.voxels):
-        for target in (box.center, np.array([box.center[0], box.hi[1], box.center[2]])):
-            ray = target[None, :] - cams
-            length = np.linalg.norm(ray, axis=1)
-            t = np.linspace(0.0, 1.0, int(np.ceil(length.max() / step)) + 1)[None, :, None]
-            pts = cams[:, None, :] + t * ray[:, None, :]
-            near_cam = t[..., 0] * length[:, None] < 0.3
-            in_box = ((pts >= box.lo - 0.05) & (pts <= box.hi + 0.05)).all(axis=2)
-            hit = memory.voxels.contains(pts.reshape(-1, 3)).reshape(pts.shape[:2])
-            blocked &= (hit & ~in_box & ~near_cam).any(axis=1)
-    else:
-        blocked[:] = False
+        blocked = voxel_sight_blocked(memory.voxels, cams, box)
     far = np.zeros(len(cells), bool)
     if near is not None:
         gap = np.maximum(np.maximum(box.lo[[0, 2]] - cams[:, [0, 2]], 0.0),

@@ -23,7 +23,7 @@ from robomem.policies.executor import (
     turn_actions,
     yaw_towards,
 )
-from robomem.policies.motion import ruled_out
+from robomem.policies.motion import ruled_out, voxel_sight_blocked
 from robomem.policies.skills import (
     CLOSE,
     DONE,
@@ -181,7 +181,7 @@ def test_unknown_target_and_done() -> None:
         ex.step(_blank_obs(pose), percept, mem)
 
 
-def test_viewpoints_behind_a_wall_or_too_far_are_ruled_out() -> None:
+def test_voxels_block_sight_through_a_wall_and_far_viewpoints_are_ruled_out() -> None:
     xs, zs = np.meshgrid(np.arange(-2, 4, 0.05), np.arange(-2, 2, 0.05))
     floor = np.stack([xs.ravel(), np.zeros(xs.size), zs.ravel()], axis=1)
     wy, wz = np.meshgrid(np.arange(0, 2.5, 0.02), np.arange(-2, 2, 0.02))
@@ -191,13 +191,14 @@ def test_viewpoints_behind_a_wall_or_too_far_are_ruled_out() -> None:
     mem.write(Percept(0, 0.0, pose, np.eye(4), np.eye(3), np.zeros((1, 1), np.float32),
                       np.vstack([floor, wall]).astype(np.float32)))
     box = AABB.from_center_size([1.6, 0.5, 0.0], [0.3, 0.3, 0.3])
+    cams = np.array([[0.5, 1.5, 0.0], [2.0, 1.5, 0.0], [1.6, 1.5, 0.5]])
+    assert voxel_sight_blocked(mem.voxels, cams, box).tolist() == [True, False, False]
     cells = set(viewpoints(mem.grid, box))
-    assert (2, 0) in cells and (8, 0) in cells  # x = 0.5 (behind the wall) and x = 2.0
-    out = ruled_out(mem, box, {(9, 0)})
-    assert (2, 0) in out and (9, 0) in out and (8, 0) not in out
-    assert all(i * 0.25 < 0.98 for i, _ in out - {(9, 0)})
-    near = ruled_out(mem, box, set(), near=0.3)
-    assert (10, 0) in near and (8, 0) not in near  # 0.75 m and 0.25 m from the footprint
+    assert {(8, 0), (9, 0), (10, 0)} <= cells and not any(i < 4 for i, _ in cells)
+    out = ruled_out(mem, box, {(9, 0)}, near=0.3)
+    assert (9, 0) in out and (10, 0) in out and (8, 0) not in out  # 0.75 m, 0.25 m away
+    assert ruled_out(mem, box, set()) == set()  # nothing in the way, no nearness asked
+    assert ruled_out(mem, box, cells, near=0.3) == cells  # all tried: nothing left to rule
 
 
 # ----------------------------------------------------------------------- in the simulator
