@@ -32,6 +32,7 @@ from robomem.policies.motion import (
     MOVES,
     Cell,
     Edge,
+    bearing,
     cell_of,
     frontier_goals,
     horizon_towards,
@@ -40,6 +41,7 @@ from robomem.policies.motion import (
     look_actions,
     move_delta,
     ruled_out,
+    same_side,
     turn_actions,
     yaw_towards,
 )
@@ -225,9 +227,7 @@ class Executor:
                 self._excluded.add(here)
                 node = memory.graph.node(skill.target or "")
                 if node is not None:  # the open side may face elsewhere: try another side
-                    c = node.box.center
-                    self._bad_sides.append(float(np.arctan2(here[1] * GRID - c[2],
-                                                            here[0] * GRID - c[0])))
+                    self._bad_sides.append(bearing(here, node.box))
                 self._goal, self._hold_off = None, True
                 return None
             return SkillResult(SkillStatus.FAILED, obs.action_error or f"{last.name} failed")
@@ -349,7 +349,7 @@ class Executor:
             host = memory.graph.node(node.parent) if node and node.parent else None
             bad = ruled_out(memory, box, self._excluded, near, [host.box] if host else [])
             if skill.name == PUT and self._bad_sides:
-                bad = bad | self._same_side(memory, box)
+                bad = bad | same_side(viewpoints(memory.grid, box), box, self._bad_sides)
             got = memory.path_to_view(key, pose, self.blocked, exclude=bad)
             if got is None:  # the good viewpoints are out of reach: any will do
                 got = memory.path_to_view(key, pose, self.blocked, exclude=self._excluded)
@@ -364,17 +364,6 @@ class Executor:
             top = box.hi[1] if skill.name == PUT else c[1]  # put: aim at the surface
             self._aim = (float(c[0]), float(top), float(c[2]))
         return SkillResult(SkillStatus.FAILED, f"cannot see {key}")
-
-    def _same_side(self, memory: SpatialMemory, box: AABB) -> set[Cell]:
-        """Viewpoints within 60 degrees (around the target) of a side where a put failed."""
-        c = box.center
-        out = set()
-        for cell in viewpoints(memory.grid, box):
-            a = np.arctan2(cell[1] * GRID - c[2], cell[0] * GRID - c[0])
-            if any(abs((a - b + np.pi) % (2 * np.pi) - np.pi) < np.radians(60)
-                   for b in self._bad_sides):
-                out.add((int(cell[0]), int(cell[1])))
-        return out
 
     def _box(self, key: str, percept: Percept, memory: SpatialMemory) -> AABB | None:
         for d in percept.detections:

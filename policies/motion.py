@@ -29,9 +29,10 @@ from robomem.memory.voxel_map import VoxelMap
 if TYPE_CHECKING:
     from robomem.memory.spatial import SpatialMemory
 
-__all__ = ["CAMERA_HEIGHT", "GRID", "HORIZONS", "MOVES", "Cell", "Edge", "cell_of",
+__all__ = ["CAMERA_HEIGHT", "GRID", "HORIZONS", "MOVES", "Cell", "Edge", "bearing", "cell_of",
            "frontier_goals", "horizon_towards", "known_free", "lattice_moves", "look_actions",
-           "move_delta", "ruled_out", "turn_actions", "voxel_sight_blocked", "yaw_towards"]
+           "move_delta", "ruled_out", "same_side", "turn_actions", "voxel_sight_blocked",
+           "yaw_towards"]
 
 Cell = tuple[int, int]
 Edge = tuple[Cell, Cell]
@@ -134,6 +135,24 @@ def frontier_goals(grid: OccupancyGrid, min_size: int, hole_area: float,
             if not any(abs(i - a) + abs(j - b) <= 1 for a, b in looked):
                 owner.setdefault((int(i), int(j)), (cx, cz))
     return owner
+
+
+def bearing(cell: Cell, box: AABB) -> float:
+    """Angle (radians, in the x-z plane) from the centre of ``box`` to lattice ``cell``."""
+    c = box.center
+    return float(np.arctan2(cell[1] * GRID - c[2], cell[0] * GRID - c[0]))
+
+
+def same_side(cells: Sequence[Cell], box: AABB, bearings: Sequence[float],
+              within: float = 60.0) -> set[Cell]:
+    """The ``cells`` on a side of ``box`` where something already failed.
+
+    That is, whose :func:`bearing` is within ``within`` degrees of one of ``bearings``.
+    """
+    lim = np.radians(within)
+    return {(int(c[0]), int(c[1])) for c in cells
+            if any(abs((bearing(c, box) - b + np.pi) % (2 * np.pi) - np.pi) < lim
+                   for b in bearings)}
 
 
 def voxel_sight_blocked(voxels: VoxelMap, cams: NDArray[np.float64], box: AABB,

@@ -1,0 +1,126 @@
+"""The symbolic planner and its critic, on hand-built memories."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from robomem.geometry import AABB
+from robomem.memory.spatial import SpatialMemory
+from robomem.percept import EVENT_OPENED, Detection, ObjectEvent, Percept
+from robomem.planners.base import PlanContext
+from robomem.planners.critic import PreconditionCritic
+from robomem.planners.instruction import Goal, parse_instruction
+from robomem.planners.symbolic import SymbolicPlanner, plan_subgoals
+from robomem.policies.skills import (
+    DONE,
+    EXPLORE,
+    NAVIGATE,
+    OPEN,
+    PICKUP,
+    PUT,
+    Skill,
+    SkillResult,
+    SkillStatus,
+)
+from robomem.types import AgentPose
+
+MUG = Detection("Mug|1", "Mug", AABB(np.array([1.0, 0.9, 1.0]), np.array([1.1, 1.0, 1.1])))
+COUNTER = Detection("CounterTop|1", "CounterTop",
+                    AABB(np.array([0.6, 0.0, 0.6]), np.array([1.6, 0.9, 1.4])))
+CABINET = Detection("Cabinet|1", "Cabinet",
+                    AABB(np.array([3.0, 0.0, 0.5]), np.array([3.8, 0.9, 1.0])))
+
+
+def percept(dets: list[Detection], held: str | None = None, step: int = 0,
+            events: list[ObjectEvent] | None = None) -> Percept:
+    return Percept(step=step, timestamp=0.0, agent_pose=AgentPose(2.0, 0.9, 2.0, 0.0, 0.0),
+                   camera_pose=np.eye(4), intrinsics=np.eye(3),
+                   depth=np.zeros((8, 8), np.float32), points=np.zeros((0, 3), np.float32),
+                   detections=[Detection(d.key, d.label, d.box, visible=False) for d in dets],
+                   events=events or [], held=held)
+
+
+def ctx(mem: SpatialMemory, p: Percept, skill: Skill | None = None,
+        result: SkillResult | None = None) -> PlanContext:
+    return PlanContext(p.step, p, mem, skill, result)
+
+
+def test_subgoals_per_family() -> None:
+    kinds = {g.family: [s.kind for s in plan_subgoals(g)] for g in [
+        Goal("pick_and_place", "Mug", "Shelf"),
+        Goal("pick_two_and_place", "Mug", "Shelf", 2),
+        Goal("place_in_closed", "Mug", "Cabinet"),
+        Goal("pick_heat_and_place", "Mug", "Shelf"),
+        Goal("pick_clean_and_place", "Mug", "Shelf"),
+        Goal("look_at_in_light", "Mug", "DeskLamp")]}
+    assert kinds["pick_and_place"] == ["pickup", "put"]
+    assert kinds["pick_two_and_place"] == ["pickup", "put", "pickup", "put"]
+    assert kinds["place_in_closed"] == ["pickup", "put", "close"]
+    assert kinds["pick_heat_and_place"] == ["pickup", "put", "on", "off", "pickup", "put"]
+    assert kinds["pick_clean_and_place"][1:4] == ["put", "on", "off"]
+    assert kinds["look_at_in_light"] == ["pickup", "look"]
+
+
+def test_closed_loop_through_a_place_in_closed_task() -> None:
+    mem = SpatialMemory()
+    mem.write(percept([MUG, COUNTER, CABINET]))
+    planner = SymbolicPlanner()
+    planner.reset(parse_instruction("Put a mug in the cabinet and close it."))
+    s1 = planner.next_skill(ctx(mem, percept([])))
+    assert (s1.name, s1.target) == (PICKUP, "Mug|1")
+    held = percept([], held="Mug|1", step=1)
+    mem.write(held)
+    ok = SkillResult(SkillStatus.SUCCEEDED)
+    s2 = planner.next_skill(ctx(mem, held, s1, ok))
+    assert (s2.name, s2.target) == (OPEN, "Cabinet|1")  # it must be open to put inside
+    opened = percept([], held="Mug|1", step=2,
+                     events=[ObjectEvent(EVENT_OPENED, "Cabinet|1", "Cabinet", 2)])
+    mem.write(opened)
+    s3 = planner.next_skill(ctx(mem, opened, s2, ok))
+    assert (s3.name, s3.target) == (PUT, "Cabinet|1")
+    assert planner.stats()["planner_calls"] == 3
+
+
+def test_unknown_object_explores_then_searches_up_close() -> None:
+    mem = SpatialMemory()
+    mem.write(percept([COUNTER, CABINET]))
+    planner = SymbolicPlanner()
+    planner.reset(parse_instruction("Put a mug on the counter top."))
+    s1 = planner.next_skill(ctx(mem, percept([])))
+    assert (s1.name, s1.label) == (EXPLORE, "Mug")
+    failed = SkillResult(SkillStatus.FAILED, "nothing left to explore")
+    s2 = planner.next_skill(ctx(mem, percept([]), s1, failed))
+    # Mugs usually live on counters: that is searched first, up close.
+    assert (s2.name, s2.target) == (NAVIGATE, "CounterTop|1")
+    s3 = planner.next_skill(ctx(mem, percept([]), s2, SkillResult(SkillStatus.SUCCEEDED)))
+    assert (s3.name, s3.target) == (OPEN, "Cabinet|1")
+    s4 = planner.next_skill(ctx(mem, percept([]), s3, SkillResult(SkillStatus.SUCCEEDED)))
+    assert s4.name == DONE  # searched everywhere: a clean give-up
+
+
+def test_critic_vetoes_unmet_preconditions() -> None:
+    mem = SpatialMemory()
+    mem.write(percept([MUG, COUNTER, CABINET]))
+    critic = PreconditionCritic()
+    full = ctx(mem, percept([], held="Mug|1"))
+    empty = ctx(mem, percept([]))
+    assert not critic.review(Skill(PICKUP, "Mug|1", "Mug"), full).ok
+    assert "hand is full" in critic.review(Skill(PICKUP, "Mug|1", "Mug"), full).reason
+    assert not critic.review(Skill(PUT, "CounterTop|1", "CounterTop"), empty).ok
+    v = critic.review(Skill(PUT, "Cabinet|1", "Cabinet"), full)
+    assert not v.ok and "closed" in v.reason
+    assert critic.review(Skill(PUT, "CounterTop|1", "CounterTop"), full).ok
+    assert not critic.review(Skill(PICKUP, "Ghost|9", "Mug"), empty).ok
+
+
+def test_a_failed_target_is_retried_once_then_blacklisted() -> None:
+    mem = SpatialMemory()
+    mem.write(percept([MUG, COUNTER]))
+    planner = SymbolicPlanner()
+    planner.reset(parse_instruction("Put a mug on the counter top."))
+    failed = SkillResult(SkillStatus.FAILED, "cannot see Mug|1")
+    s = planner.next_skill(ctx(mem, percept([])))
+    s = planner.next_skill(ctx(mem, percept([]), s, failed))
+    assert (s.name, s.target) == (PICKUP, "Mug|1")
+    s = planner.next_skill(ctx(mem, percept([]), s, failed))
+    assert s.name == EXPLORE and planner.stats()["replans"] == 2
