@@ -25,6 +25,7 @@ import numpy as np
 from matplotlib import colormaps
 from numpy.typing import NDArray
 from PIL import Image
+
 from robomem.envs.household.catalog import ROOM_TYPES
 from robomem.envs.household.generator import FIRST_OBJECT_SEG, generate_house, reachable_cells
 from robomem.envs.household.house import CAMERA_HEIGHT, GRID, House

@@ -25,9 +25,8 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python benchmarks/x.py` too
 
 import robomem.envs  # noqa: F401
-from robomem.policies.oracle import run_oracle_episode
-
 from benchmarks.common import OUT, write_json
+from robomem.policies.oracle import run_oracle_episode
 
 
 def main() -> None:

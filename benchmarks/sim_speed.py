@@ -25,9 +25,8 @@ import matplotlib.pyplot as plt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python benchmarks/x.py` too
 
 import robomem.envs  # noqa: F401
-from robomem.envs.household.renderer import Renderer
-
 from benchmarks.common import OUT, write_json
+from robomem.envs.household.renderer import Renderer
 
 SIZES = [(224, 224), (300, 300), (640, 480)]
 NAV = ["MoveAhead", "MoveBack", "MoveLeft", "MoveRight", "RotateLeft", "RotateRight",

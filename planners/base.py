@@ -12,10 +12,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from robomem.memory.spatial import SpatialMemory
+from robomem.percept import Percept
 from robomem.planners.instruction import Goal
 from robomem.policies.skills import Skill, SkillResult
-
-from robomem.percept import Percept
 from robomem.registry import Registry
 
 

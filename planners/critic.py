@@ -16,6 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from robomem.ontology import type_info
 from robomem.planners.base import PlanContext
 from robomem.policies.skills import (
     CLOSE,
@@ -27,8 +28,6 @@ from robomem.policies.skills import (
     TOGGLE_ON,
     Skill,
 )
-
-from robomem.ontology import type_info
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from robomem.memory.scene_graph import ObjectNode
+from robomem.ontology import type_info
 from robomem.planners.base import PLANNERS, PlanContext, Planner
 from robomem.planners.critic import Critic, CriticChain, PreconditionCritic
 from robomem.planners.instruction import Goal
@@ -37,9 +40,6 @@ from robomem.policies.skills import (
     Skill,
     SkillStatus,
 )
-
-from robomem.memory.scene_graph import ObjectNode
-from robomem.ontology import type_info
 
 APPLIANCES = ("Fridge", "Microwave", "StoveBurner", "SinkBasin")
 MAX_VETOES = 6

@@ -26,6 +26,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from robomem.geometry import AABB
+from robomem.memory.navigation import astar, viewpoints
+from robomem.percept import Detection, Percept
 from robomem.policies.motion import (
     CAMERA_HEIGHT,
     GRID,
@@ -55,10 +59,6 @@ from robomem.policies.skills import (
     SkillResult,
     SkillStatus,
 )
-
-from robomem.geometry import AABB
-from robomem.memory.navigation import astar, viewpoints
-from robomem.percept import Detection, Percept
 from robomem.types import Action, AgentPose, Observation
 
 if TYPE_CHECKING:

@@ -28,6 +28,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+
 from robomem.envs.household.env import HouseholdEnv
 from robomem.envs.household.house import GRID, Obj, forward
 from robomem.envs.household.navigation import Cell
@@ -37,7 +38,6 @@ from robomem.envs.household.renderer import Frame
 from robomem.envs.household.tasks import Task
 from robomem.envs.household.world import World
 from robomem.policies.base import POLICIES, Policy
-
 from robomem.types import Action, Observation
 
 MAX_EXPANSIONS = 8  # re-plans of one subgoal before the oracle gives up

@@ -14,9 +14,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+
 from robomem.envs.household.actions import ACTIONS, DONE, needs_object
 from robomem.policies.base import POLICIES, Policy
-
 from robomem.types import Action, Observation
 
 

@@ -27,6 +27,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
+
+from robomem import keys
 from robomem.envs.household.actions import ACTIONS, DONE, action_index
 from robomem.envs.household.catalog import KINDS
 from robomem.envs.household.generator import (
@@ -49,8 +51,6 @@ from robomem.envs.household.renderer import Frame, Renderer
 from robomem.envs.household.spec import load_scene
 from robomem.envs.household.tasks import FAMILIES, Task, TaskError, sample_task
 from robomem.envs.household.world import VISIBILITY_DISTANCE, World
-
-from robomem import keys
 
 MAX_INSTANCES = 1024
 MAX_DEPTH = 20.0

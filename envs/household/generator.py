@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from robomem.envs.household.catalog import (
     KINDS,
     PICKUPABLE_TYPES,

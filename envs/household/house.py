@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+
 from robomem.envs.household.catalog import Kind, kind
 
 GRID = 0.25

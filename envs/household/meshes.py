@@ -20,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 import open3d as o3d
 from numpy.typing import NDArray
+
 from robomem.envs.household.catalog import ROOM_COLORS
 from robomem.envs.household.house import (
     DOOR_HEIGHT,

@@ -17,6 +17,7 @@ from collections import deque
 
 import numpy as np
 from numpy.typing import NDArray
+
 from robomem.envs.household.house import AGENT_RADIUS, GRID, House, Rect
 
 Cell = tuple[int, int]

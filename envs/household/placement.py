@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
 from robomem.envs.household.catalog import kind
 from robomem.envs.household.house import WALL_HEIGHT, Box, House, Obj, Rect
 

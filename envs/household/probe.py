@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
 from robomem.envs.household.house import CAMERA_HEIGHT, GRID, Box, Obj
 from robomem.envs.household.navigation import Cell
 from robomem.envs.household.renderer import Frame, Renderer

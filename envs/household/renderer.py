@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import open3d as o3d
 from numpy.typing import NDArray
+
 from robomem.envs.household.catalog import ROOM_COLORS
 from robomem.envs.household.house import House
 from robomem.envs.household.meshes import (

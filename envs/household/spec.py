@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import yaml
+
 from robomem.envs.household.catalog import KINDS, PICKUPABLE_TYPES, ROOM_TYPES
 from robomem.envs.household.generator import (
     SIDES,

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+
 from robomem.envs.household.catalog import (
     CLEANABLE_TYPES,
     COOLABLE_TYPES,

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
 from robomem.envs.household.actions import (
     ACTIONS,
     DONE,

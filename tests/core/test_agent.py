@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from robomem.envs.household.generator import reachable_cells
-from robomem.envs.household.house import GRID
 
 from robomem.agent import AgentConfig, MemoryAgent
+from robomem.envs.household.generator import reachable_cells
+from robomem.envs.household.house import GRID
 from robomem.types import Observation
 from tests.fixtures.household import make_env, make_sim, render_now
 

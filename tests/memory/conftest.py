@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from robomem.envs.household.env import HouseholdEnv
 
+from robomem.envs.household.env import HouseholdEnv
 from robomem.memory import SpatialMemory, SpatialMemoryConfig
 from tests.fixtures.household import make_sim
 from tests.fixtures.memory import explore, lattice

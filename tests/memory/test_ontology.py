@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from robomem.envs.household.catalog import KINDS, PICKUPABLE_TYPES
-
 from robomem.ontology import NEUTRAL, TypeInfo, known_types, type_info
 
 

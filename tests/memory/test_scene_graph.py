@@ -5,8 +5,8 @@ import json
 import networkx as nx
 import numpy as np
 import pytest
-from robomem.envs.household.placement import find_spot
 
+from robomem.envs.household.placement import find_spot
 from robomem.geometry import AABB
 from robomem.memory.navigation import cell_xz
 from robomem.memory.rooms import RoomMap

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from robomem.envs.household.generator import generate_house
 from robomem.envs.household.tasks import FAMILIES, instruction_for, sample_task
 from robomem.planners.instruction import Goal, InstructionError, parse_instruction

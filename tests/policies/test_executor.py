@@ -12,7 +12,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
+
 from robomem.envs.household.placement import find_spot
+from robomem.geometry import AABB
+from robomem.memory import FREE, OCCUPIED, SpatialMemory, viewpoints
+from robomem.percept import Detection, Percept
 from robomem.policies.executor import (
     Executor,
     ExecutorConfig,
@@ -36,10 +40,6 @@ from robomem.policies.skills import (
     SkillResult,
     SkillStatus,
 )
-
-from robomem.geometry import AABB
-from robomem.memory import FREE, OCCUPIED, SpatialMemory, viewpoints
-from robomem.percept import Detection, Percept
 from robomem.preprocess import Preprocessor
 from robomem.types import Action, AgentPose, Observation
 from tests.fixtures.household import blocked_move

@@ -5,10 +5,10 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+
 from robomem.envs.household.tasks import FAMILIES
 from robomem.policies.base import POLICIES, make_policy, policy_class
 from robomem.policies.oracle import OraclePolicy, run_oracle_episode
-
 from robomem.types import Observation
 from tests.fixtures.household import make_env
 

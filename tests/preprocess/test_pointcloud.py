@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from robomem.envs.household.renderer import camera_pose, intrinsics
 
+from robomem.envs.household.renderer import camera_pose, intrinsics
 from robomem.preprocess.pointcloud import (
     MIN_POINTS_FOR_OUTLIERS,
     backproject,

@@ -5,8 +5,8 @@ import time
 import gymnasium as gym
 import numpy as np
 import pytest
-from robomem.envs.household.env import HouseholdEnv
 
+from robomem.envs.household.env import HouseholdEnv
 from robomem.geometry import AABB
 from robomem.percept import (
     EVENT_APPEARED,

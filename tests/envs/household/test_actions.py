@@ -11,13 +11,13 @@ import math
 
 import numpy as np
 import pytest
+
+from robomem import keys
 from robomem.envs.household.actions import ACTIONS, MOVE_ACTIONS, OBJECT_ACTIONS
 from robomem.envs.household.catalog import HEATABLE_TYPES
 from robomem.envs.household.house import CAMERA_HEIGHT, GRID, forward
 from robomem.envs.household.placement import surface
 from robomem.envs.household.world import HORIZON_MAX, HORIZON_MIN
-
-from robomem import keys
 from tests.fixtures.household import (
     DEFAULT_SEED,
     MOVE_DIRECTIONS,

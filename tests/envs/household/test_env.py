@@ -8,12 +8,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
+
+from robomem import keys
 from robomem.envs.household.actions import ACTIONS
 from robomem.envs.household.env import HouseholdEnv
 from robomem.envs.household.spec import list_scenes
 from robomem.envs.household.tasks import FAMILIES, STEP_LIMITS, Task
-
-from robomem import keys
 from robomem.types import AgentPose, Observation
 from tests.fixtures.household import (
     ENV_ID,

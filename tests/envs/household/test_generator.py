@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+
 from robomem.envs.household.catalog import (
     CLEANABLE_TYPES,
     COOLABLE_TYPES,

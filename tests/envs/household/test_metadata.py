@@ -9,9 +9,9 @@ import math
 import jsonschema
 import numpy as np
 import pytest
+
 from robomem.envs.household.house import CAMERA_HEIGHT
 from robomem.envs.household.world import AGENT_Y
-
 from tests.fixtures.household import (
     act,
     face,

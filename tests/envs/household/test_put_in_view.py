@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+
 from robomem.envs.household.house import Box
 from robomem.envs.household.world import VISIBILITY_DISTANCE
 from robomem.policies.oracle import OraclePolicy
-
 from robomem.types import Observation
 from tests.fixtures.household import act, face, fitting_item, hold, make_sim, of_type
 

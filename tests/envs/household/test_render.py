@@ -6,13 +6,13 @@ import math
 
 import numpy as np
 import pytest
+
+from robomem import keys
 from robomem.envs.household.generator import FIRST_OBJECT_SEG, generate_house, reachable_cells
 from robomem.envs.household.house import CAMERA_HEIGHT, GRID, WALL_HEIGHT
 from robomem.envs.household.meshes import SEG_CEILING, SEG_FLOOR, SEG_WALL
 from robomem.envs.household.metadata import object_entry
 from robomem.envs.household.renderer import Renderer, camera_pose, intrinsics
-
-from robomem import keys
 from tests.fixtures.household import face, first, make_env, make_sim, render_now
 
 TOL = 0.02  # metres

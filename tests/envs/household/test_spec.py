@@ -12,8 +12,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
-import robomem.envs  # noqa: F401  (registers robomem/Household-v0)
 import yaml
+
+import robomem.envs  # noqa: F401  (registers robomem/Household-v0)
 from robomem.envs.household.catalog import KINDS, ROOM_TYPES
 from robomem.envs.household.generator import SIDES
 from robomem.envs.household.house import GRID, WALL_THICKNESS, Box, House

@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+
 from robomem.envs.household.catalog import (
     CLEANABLE_TYPES,
     COOLABLE_TYPES,
@@ -25,7 +26,6 @@ from robomem.envs.household.tasks import (
     instruction_for,
     sample_task,
 )
-
 from tests.fixtures.household import of_type, put_into
 
 HOUSE_SEED = 4  # kitchen, bedrooms with lamps, cabinets, and several doubled item types

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from robomem.envs.household.generator import reachable_cells
 from robomem.envs.household.house import GRID
 from robomem.envs.household.world import VISIBILITY_DISTANCE, World
-
 from tests.fixtures.household import (
     DEFAULT_SEED,
     act,
