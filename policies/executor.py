@@ -21,26 +21,22 @@ Example:
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from robomem.geometry import AABB
 from robomem.memory.navigation import astar, viewpoints
 from robomem.percept import Detection, Percept
 from robomem.policies.motion import (
-    CAMERA_HEIGHT,
     GRID,
     MOVES,
     Cell,
     Edge,
+    Walker,
     bearing,
     cell_of,
     frontier_goals,
     horizon_towards,
-    known_free,
     lattice_moves,
     look_actions,
     move_delta,
@@ -125,7 +121,8 @@ class Executor:
     def __init__(self, cfg: ExecutorConfig | None = None) -> None:
         self.cfg = cfg or ExecutorConfig()
         self.blocked: set[Edge] = set()  # lattice edges a move failed on (kept across skills)
-        self.looked: set[Cell] = set()  # cells where a full look-around was made
+        c = self.cfg
+        self.walker = Walker(c.face_unknown, c.walk_horizon, c.look_horizon)
         self.skill: Skill | None = None
         self._last: Action | None = None  # sent last step (its feedback comes next step)
         self._last_pose: AgentPose | None = None
@@ -134,9 +131,7 @@ class Executor:
         self._reset_skill()
 
     def _reset_skill(self) -> None:
-        self._path: list[Cell] = []  # cells still to walk (the agent's own cell excluded)
-        self._then: deque[str] = deque()  # turns and looks once the path is walked
-        self._aim: tuple[float, float, float] | None = None  # what to face on arrival
+        self.walker.clear()
         self._goal: Cell | None = None
         self._awaiting = False  # an interaction was sent; its feedback ends the skill
         self._hold_off = False  # do not interact before reaching the next viewpoint
@@ -145,9 +140,7 @@ class Executor:
         self._put_retries = 0
         self._excluded: set[Cell] = set()  # viewpoints already tried for the target
         self._tried: list[tuple[float, float]] = []  # frontier centroids already chosen
-        self._moves_since_look = 0
         self._frontiers_done = 0
-        self._look_pending = False  # look around once the path is walked
         self._finishing: SkillResult | None = None  # the result, once the last looks are done
         self._known: set[str] | None = None  # explore: instances of the label known at start
         self._bad_sides: list[float] = []  # put: bearings (from the target) where it failed
@@ -156,7 +149,8 @@ class Executor:
     def reset(self) -> None:
         """Forget the episode: blocked edges, the running skill and the counters."""
         self.blocked.clear()
-        self.looked.clear()
+        self.walker.looked.clear()
+        self.walker.stale = 0
         self.skill, self._last, self._last_pose = None, None, None
         self._counts = dict.fromkeys(self._counts, 0)
         self._reset_skill()
@@ -169,7 +163,9 @@ class Executor:
 
     def stats(self) -> dict[str, float]:
         """Counters: primitive actions, collisions, path re-plans, viewpoints tried, skills."""
-        return {k: float(v) for k, v in self._counts.items()}
+        out = {k: float(v) for k, v in self._counts.items()}
+        out["path_replans"] += self.walker.stale
+        return out
 
     def step(self, obs: Observation, percept: Percept,
              memory: SpatialMemory) -> Action | SkillResult:
@@ -216,7 +212,7 @@ class Executor:
             done = SkillResult(SkillStatus.SUCCEEDED, f"{last.name} {last.object_id}")
             if obs.action_success and last.name == "OpenObject" and self.cfg.look_inside:
                 self._finishing = done  # face it first, so that its contents get seen
-                self._drop_plan()
+                self.walker.clear()
                 return None
             if obs.action_success:
                 return done
@@ -239,70 +235,11 @@ class Executor:
             b = (a[0] + d[0], a[1] + d[1])
             self.blocked |= {(a, b), (b, a)}
             memory.grid.mark_blocked(b[0] * GRID, b[1] * GRID, radius=self.cfg.bump_radius)
-            self._drop_plan()
+            self.walker.clear()
             self._retries += 1
             if self._retries > self.cfg.max_path_retries:
                 return SkillResult(SkillStatus.FAILED, "path blocked")
         return None
-
-    def _advance(self, pose: AgentPose) -> bool:
-        """Drop the cell just reached; on arrival queue the turns and looks.
-
-        Returns:
-            Whether the plan is used up (nothing left to walk or turn).
-        """
-        if self._path and self._path[0] == _pose_cell(pose):
-            self._path.pop(0)
-        if not self._path and self._aim is not None:
-            cam = (pose.x, CAMERA_HEIGHT, pose.z)
-            self._then.extend(turn_actions(pose.yaw, yaw_towards(cam[::2], self._aim[::2])))
-            self._then.extend(look_actions(pose.horizon, horizon_towards(cam, self._aim)))
-            self._aim = None
-        if not self._path and self._look_pending:  # pitch to the look horizon, then turn
-            self._look_pending, self._moves_since_look = False, 0
-            self.looked.add(_pose_cell(pose))
-            self._then.extend(look_actions(pose.horizon, self.cfg.look_horizon))
-            self._then.extend(["RotateRight"] * 4)
-        return not self._path and not self._then
-
-    def _walk(self, pose: AgentPose, memory: SpatialMemory) -> str | None:
-        """The next action along the path, then the arrival turns; None when none is left.
-
-        A stale path (off course, or its next cell now known blocked) is dropped, so that
-        the caller re-plans.
-        """
-        if self._advance(pose):
-            return None
-        if not self._path:
-            return self._then.popleft()
-        here, nxt = _pose_cell(pose), self._path[0]
-        d = (nxt[0] - here[0], nxt[1] - here[1])
-        xz = np.array([[nxt[0] * GRID, nxt[1] * GRID]])
-        if abs(d[0]) + abs(d[1]) != 1 or (here, nxt) in self.blocked \
-                or not memory.grid.disc_clear(xz)[0]:
-            self._drop_plan()
-            self._counts["path_replans"] += 1
-            return None
-        h = self.cfg.walk_horizon
-        if h is not None and (look := look_actions(pose.horizon, h)):
-            return look[0]
-        move = lattice_moves([here, nxt], pose.yaw)[0]
-        if self.cfg.face_unknown and move != "MoveAhead" and not known_free(memory, xz[0]):
-            return turn_actions(pose.yaw, yaw_towards((0.0, 0.0), d))[0]
-        return move
-
-    def _drop_plan(self) -> None:
-        """Forget the path and what was to follow it (a re-plan comes next)."""
-        self._path.clear()
-        self._then.clear()
-        self._aim = None
-        self._look_pending = False
-
-    def _follow(self, path: list[Cell], pose: AgentPose) -> None:
-        self._path = [(int(c[0]), int(c[1])) for c in path]
-        self._then.clear()
-        if self._path and self._path[0] == _pose_cell(pose):
-            self._path.pop(0)
 
     # ---------------------------------------------------------- targeted skills
     def _visible(self, percept: Percept, key: str) -> Detection | None:
@@ -317,13 +254,14 @@ class Executor:
         assert key is not None
         pose = obs.agent_pose
         here = _pose_cell(pose)
+        walker = self.walker
         if self._finishing is not None:
             box = self._box(key, percept, memory)
-            if box is not None and self._aim is None and not self._then:
-                self._aim = (float(box.center[0]), float(box.center[1]), float(box.center[2]))
-            act = self._walk(pose, memory)
+            if box is not None and walker.aim is None and not walker.then:
+                walker.aim = (float(box.center[0]), float(box.center[1]), float(box.center[2]))
+            act = walker.next(pose, memory, self.blocked)
             return self._finishing if act is None else Action(act)
-        settled = self._advance(pose)
+        settled = walker.advance(pose)
         if self._hold_off and settled and self._goal == here:
             self._hold_off = False
         # PutObject places only where the agent looks: finish aiming first (unless unplanned).
@@ -334,13 +272,13 @@ class Executor:
             self._awaiting = True
             return Action(INTERACTION_ACTIONS[skill.name], key)
         for _ in range(self.cfg.max_viewpoints + 2):
-            act = self._walk(pose, memory)
+            act = walker.next(pose, memory, self.blocked)
             if act is not None:
                 return Action(act)
             box = self._box(key, percept, memory)
             if box is None:
                 return SkillResult(SkillStatus.FAILED, f"{key} is not in memory")
-            if self._goal == here and not self._path:
+            if self._goal == here and not walker.path:
                 self._excluded.add(here)  # arrived and looked, yet it is not in view
             if len(self._excluded) >= self.cfg.max_viewpoints:
                 break
@@ -359,10 +297,10 @@ class Executor:
             if goal != self._goal:
                 self._counts["viewpoints_tried"] += 1
             self._goal = (int(goal[0]), int(goal[1]))
-            self._follow(path, pose)
+            walker.follow(path, pose)
             c = box.center
             top = box.hi[1] if skill.name == PUT else c[1]  # put: aim at the surface
-            self._aim = (float(c[0]), float(top), float(c[2]))
+            walker.aim = (float(c[0]), float(top), float(c[2]))
         return SkillResult(SkillStatus.FAILED, f"cannot see {key}")
 
     def _box(self, key: str, percept: Percept, memory: SpatialMemory) -> AABB | None:
@@ -382,16 +320,14 @@ class Executor:
         if skill.label and any(d.label == skill.label and d.visible and d.key not in
                                (self._known or set()) for d in percept.detections):
             return SkillResult(SkillStatus.SUCCEEDED, f"found {skill.label}")
-        pose = obs.agent_pose
+        pose, walker = obs.agent_pose, self.walker
         for _ in range(3):
-            act = self._walk(pose, memory)
+            act = walker.next(pose, memory, self.blocked)
             if act is not None:
-                if act in MOVES:
-                    self._moves_since_look += 1
-                    n = self.cfg.look_around_every
-                    if n and self._moves_since_look >= n:  # look around on the way, re-plan
-                        self._path.clear()
-                        self._look_pending = True
+                n = self.cfg.look_around_every
+                if n and walker.path and walker.moves_since_look >= n:
+                    walker.path.clear()  # look around on the way, then re-plan
+                    walker.look_pending = True
                 return Action(act)
             if self._goal is not None:
                 if _pose_cell(pose) == self._goal:
@@ -404,13 +340,13 @@ class Executor:
                 self._goal = None
             path = self._plan_frontier(pose, memory)
             if path is None:
-                if _pose_cell(pose) in self.looked:
+                if _pose_cell(pose) in walker.looked:
                     break
-                self._look_pending = True  # looking around here may reveal frontiers
+                walker.look_pending = True  # looking around here may reveal frontiers
                 continue
             self._goal = path[-1]
-            self._follow(path, pose)
-            self._look_pending = True
+            walker.follow(path, pose)
+            walker.look_pending = True
         return SkillResult(SkillStatus.FAILED, "nothing left to explore")
 
     def _plan_frontier(self, pose: AgentPose, memory: SpatialMemory) -> list[Cell] | None:
@@ -418,7 +354,7 @@ class Executor:
         grid = memory.grid
         c = self.cfg
         owner = frontier_goals(grid, c.frontier_min_size, c.frontier_hole_area, self._tried,
-                               c.frontier_tried_radius, self.looked)
+                               c.frontier_tried_radius, self.walker.looked)
         if not owner:
             return None
         path = astar(grid, (pose.x, pose.z), set(owner), self.blocked)

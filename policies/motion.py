@@ -1,7 +1,9 @@
 """Lattice motion for the executor: moves along a path, turns, looks, and viewpoint choice.
 
-Pure functions over the conventions of docs/household.md (yaw 0 faces +z, yaw 90 faces -x,
-RotateRight adds 90; horizon positive looks down, in [-30, 60] by 30; 0.25 m lattice).
+Functions over the conventions of docs/household.md (yaw 0 faces +z, yaw 90 faces -x,
+RotateRight adds 90; horizon positive looks down, in [-30, 60] by 30; 0.25 m lattice), the
+:class:`Walker` that turns a lattice path into primitive actions one step at a time, and the
+viewpoint and frontier filters the executor adds to spatial memory's own.
 
 Example:
     >>> from robomem.policies.motion import horizon_towards, lattice_moves, yaw_towards
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -25,14 +28,15 @@ from robomem.geometry import AABB
 from robomem.memory.navigation import viewpoints
 from robomem.memory.occupancy import UNKNOWN, OccupancyGrid
 from robomem.memory.voxel_map import VoxelMap
+from robomem.types import AgentPose
 
 if TYPE_CHECKING:
     from robomem.memory.spatial import SpatialMemory
 
-__all__ = ["CAMERA_HEIGHT", "GRID", "HORIZONS", "MOVES", "Cell", "Edge", "bearing", "cell_of",
-           "frontier_goals", "horizon_towards", "known_free", "lattice_moves", "look_actions",
-           "move_delta", "ruled_out", "same_side", "turn_actions", "voxel_sight_blocked",
-           "yaw_towards"]
+__all__ = ["CAMERA_HEIGHT", "GRID", "HORIZONS", "MOVES", "Cell", "Edge", "Walker", "bearing",
+           "cell_of", "frontier_goals", "horizon_towards", "known_free", "lattice_moves",
+           "look_actions", "move_delta", "ruled_out", "same_side", "turn_actions",
+           "voxel_sight_blocked", "yaw_towards"]
 
 Cell = tuple[int, int]
 Edge = tuple[Cell, Cell]
@@ -203,3 +207,86 @@ def ruled_out(memory: SpatialMemory, box: AABB, tried: set[Cell], near: float | 
         if not bad.all():
             return set(tried) | {cell for cell, b in zip(cells, bad) if b}
     return set(tried)
+
+
+class Walker:
+    """Walks a lattice path one primitive action at a time, then turns and looks.
+
+    Moves go without turning (strafing and backing through mapped space); a step into space
+    not yet known free is faced first, so that the camera sees where the agent goes. A path
+    whose next step the map (or a failed move) has since ruled out is dropped.
+
+    Args:
+        face_unknown: turn to face a step into unseen space (False: never turn on the way).
+        walk_horizon: camera pitch while walking (None: keep it); 30 shows the floor ahead.
+        look_horizon: camera pitch of a look-around.
+    """
+
+    def __init__(self, face_unknown: bool = True, walk_horizon: float | None = 30.0,
+                 look_horizon: float = 30.0) -> None:
+        self.face_unknown, self.walk_horizon = face_unknown, walk_horizon
+        self.look_horizon = look_horizon
+        self.path: list[Cell] = []  # cells still to walk (the agent's own cell excluded)
+        self.then: deque[str] = deque()  # turns and looks once the path is walked
+        self.aim: tuple[float, float, float] | None = None  # a point to face on arrival
+        self.look_pending = False  # look around once the path is walked
+        self.looked: set[Cell] = set()  # cells where a full look-around was made
+        self.moves_since_look = 0
+        self.stale = 0  # paths dropped because the map had changed
+
+    def clear(self) -> None:
+        """Forget the path and what was to follow it."""
+        self.path.clear()
+        self.then.clear()
+        self.aim, self.look_pending = None, False
+
+    def follow(self, path: Sequence[Sequence[int]], pose: AgentPose) -> None:
+        """Walk ``path`` (lattice cells, from the agent's cell or its first neighbour)."""
+        self.clear()
+        self.path = [(int(c[0]), int(c[1])) for c in path]
+        if self.path and self.path[0] == cell_of(pose.x, pose.z):
+            self.path.pop(0)
+
+    def advance(self, pose: AgentPose) -> bool:
+        """Drop the cell just reached; on arrival queue the turns and looks.
+
+        Returns:
+            Whether the plan is used up (nothing left to walk, turn or look).
+        """
+        here = cell_of(pose.x, pose.z)
+        if self.path and self.path[0] == here:
+            self.path.pop(0)
+        if not self.path and self.aim is not None:
+            cam = (pose.x, CAMERA_HEIGHT, pose.z)
+            self.then.extend(turn_actions(pose.yaw, yaw_towards(cam[::2], self.aim[::2])))
+            self.then.extend(look_actions(pose.horizon, horizon_towards(cam, self.aim)))
+            self.aim = None
+        if not self.path and self.look_pending:  # pitch to the look horizon, then turn
+            self.look_pending, self.moves_since_look = False, 0
+            self.looked.add(here)
+            self.then.extend(look_actions(pose.horizon, self.look_horizon))
+            self.then.extend(["RotateRight"] * 4)
+        return not self.path and not self.then
+
+    def next(self, pose: AgentPose, memory: SpatialMemory, blocked: set[Edge]) -> str | None:
+        """The next action of the plan; None when it is used up or was dropped as stale."""
+        if self.advance(pose):
+            return None
+        if not self.path:
+            return self.then.popleft()
+        here, nxt = cell_of(pose.x, pose.z), self.path[0]
+        d = (nxt[0] - here[0], nxt[1] - here[1])
+        xz = np.array([[nxt[0] * GRID, nxt[1] * GRID]])
+        if abs(d[0]) + abs(d[1]) != 1 or (here, nxt) in blocked \
+                or not memory.grid.disc_clear(xz)[0]:
+            self.clear()
+            self.stale += 1
+            return None
+        if self.walk_horizon is not None and (look := look_actions(pose.horizon,
+                                                                   self.walk_horizon)):
+            return look[0]
+        move = lattice_moves([here, nxt], pose.yaw)[0]
+        if self.face_unknown and move != "MoveAhead" and not known_free(memory, xz[0]):
+            return turn_actions(pose.yaw, yaw_towards((0.0, 0.0), d))[0]
+        self.moves_since_look += 1
+        return move

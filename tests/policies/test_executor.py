@@ -27,7 +27,7 @@ from robomem.policies.executor import (
     turn_actions,
     yaw_towards,
 )
-from robomem.policies.motion import ruled_out, voxel_sight_blocked
+from robomem.policies.motion import Walker, ruled_out, voxel_sight_blocked
 from robomem.policies.skills import (
     CLOSE,
     DONE,
@@ -43,8 +43,6 @@ from robomem.policies.skills import (
 from robomem.preprocess import Preprocessor
 from robomem.types import Action, AgentPose, Observation
 from tests.fixtures.household import blocked_move
-
-MOVE_NAMES = ("MoveAhead", "MoveBack", "MoveLeft", "MoveRight")
 
 # yaw -> move -> lattice step (di along x, dj along z); yaw 0 faces +z, yaw 90 faces -x,
 # forward = (-sin yaw, cos yaw), right = (-cos yaw, -sin yaw).
@@ -126,16 +124,19 @@ def test_skill_records() -> None:
 
 
 # ------------------------------------------------------------------------ no simulator
-def _floor_memory() -> tuple[SpatialMemory, AgentPose]:
-    """Memory of a 4 m x 4 m empty floor with one Apple 1.5 m ahead of the agent."""
-    xs, zs = np.meshgrid(np.arange(-2, 2, 0.05), np.arange(-2, 2, 0.05))
-    floor = np.stack([xs.ravel(), np.zeros(xs.size), zs.ravel()], axis=1).astype(np.float32)
+def _percept(pose: AgentPose, points: Any = (), dets: Any = ()) -> Percept:
+    return Percept(1, 0.1, pose, np.eye(4), np.eye(3), np.zeros((1, 1), np.float32),
+                   np.asarray(points, np.float32).reshape(-1, 3), list(dets))
+
+
+def _floor_memory(x_hi: float = 2.0, extra: Any = ()) -> tuple[SpatialMemory, AgentPose]:
+    """Memory of an empty floor (x in [-2, x_hi), z in [-2, 2)), an Apple 1.5 m ahead."""
+    xs, zs = np.meshgrid(np.arange(-2, x_hi, 0.05), np.arange(-2, 2, 0.05))
+    floor = np.stack([xs.ravel(), np.zeros(xs.size), zs.ravel()], axis=1)
     apple = Detection("Apple|1", "Apple", AABB.from_center_size([0.0, 0.9, 1.5], [0.08] * 3),
                       visible=False)
-    pose = AgentPose(0.0, 0.9, 0.0, 0.0, 0.0)
-    mem = SpatialMemory()
-    mem.write(Percept(0, 0.0, pose, np.eye(4), np.eye(3), np.zeros((1, 1), np.float32),
-                      floor, [apple]))
+    pose, mem = AgentPose(0.0, 0.9, 0.0, 0.0, 0.0), SpatialMemory()
+    mem.write(_percept(pose, np.vstack([floor, np.reshape(extra, (-1, 3))]), [apple]))
     return mem, pose
 
 
@@ -145,10 +146,30 @@ def _blank_obs(pose: AgentPose, last: str = "", ok: bool = True) -> Observation:
                        last_action=last, action_success=ok, action_error="" if ok else "bump")
 
 
+def test_walker_strafes_in_mapped_space_faces_unseen_space_and_drops_stale_paths() -> None:
+    mem, pose = _floor_memory()  # the floor is mapped for x, z in [-2, 2)
+    w = Walker(face_unknown=True, walk_horizon=30.0)
+    w.follow([(0, 0), (1, 0)], pose)
+    assert w.next(pose, mem, set()) == "LookDown"  # walk with the floor ahead in view
+    pose = replace(pose, horizon=30.0)
+    assert w.next(pose, mem, set()) == "MoveLeft"  # +x is left at yaw 0, and mapped
+    edge = replace(pose, x=1.75)
+    w.follow([(7, 0), (8, 0)], edge)  # x = 2.0: the disc reaches unmapped floor
+    assert w.next(edge, mem, set()) == "RotateLeft"  # face +x (yaw 270) first
+    assert w.next(replace(edge, yaw=270.0), mem, set()) == "MoveAhead"
+    w.follow([(0, 0), (1, 0)], pose)
+    assert w.next(pose, mem, {((0, 0), (1, 0))}) is None and w.stale == 1 and not w.path
+    w.follow([(0, 0)], pose)
+    w.aim = (0.0, 0.9, -1.0)  # behind, 31 degrees down: turn about, keep the horizon
+    assert [w.next(pose, mem, set()) for _ in range(3)] == ["RotateRight", "RotateRight", None]
+    w.look_pending = True
+    assert [w.next(pose, mem, set()) for _ in range(5)] == ["RotateRight"] * 4 + [None]
+    assert w.looked == {(0, 0)}
+
+
 def test_every_move_failing_ends_in_path_blocked() -> None:
     mem, pose = _floor_memory()
-    percept = Percept(1, 0.1, pose, np.eye(4), np.eye(3), np.zeros((1, 1), np.float32),
-                      np.zeros((0, 3), np.float32))
+    percept = _percept(pose)
     ex = Executor(ExecutorConfig(max_path_retries=2, face_unknown=False, walk_horizon=None))
     ex.start(Skill(NAVIGATE, "Apple|1"))
     obs, moves = _blank_obs(pose), []
@@ -156,7 +177,7 @@ def test_every_move_failing_ends_in_path_blocked() -> None:
         out = ex.step(obs, percept, mem)
         if isinstance(out, SkillResult):
             break
-        assert out.name in MOVE_NAMES
+        assert out.name in MOVES[0]
         moves.append(out.name)
         obs = _blank_obs(pose, out.name, ok=False)  # every move bumps into something
     assert out == SkillResult(SkillStatus.FAILED, "path blocked")
@@ -168,8 +189,7 @@ def test_every_move_failing_ends_in_path_blocked() -> None:
 
 def test_unknown_target_and_done() -> None:
     mem, pose = _floor_memory()
-    percept = Percept(1, 0.1, pose, np.eye(4), np.eye(3), np.zeros((1, 1), np.float32),
-                      np.zeros((0, 3), np.float32))
+    percept = _percept(pose)
     ex = Executor()
     ex.start(Skill(PICKUP, "Ghost|1"))
     assert ex.step(_blank_obs(pose), percept, mem) == SkillResult(
@@ -182,14 +202,9 @@ def test_unknown_target_and_done() -> None:
 
 
 def test_voxels_block_sight_through_a_wall_and_far_viewpoints_are_ruled_out() -> None:
-    xs, zs = np.meshgrid(np.arange(-2, 4, 0.05), np.arange(-2, 2, 0.05))
-    floor = np.stack([xs.ravel(), np.zeros(xs.size), zs.ravel()], axis=1)
     wy, wz = np.meshgrid(np.arange(0, 2.5, 0.02), np.arange(-2, 2, 0.02))
     wall = np.stack([np.full(wy.size, 0.98), wy.ravel(), wz.ravel()], axis=1)  # x = 0.98
-    mem = SpatialMemory()
-    pose = AgentPose(0.0, 0.9, 0.0, 0.0, 0.0)
-    mem.write(Percept(0, 0.0, pose, np.eye(4), np.eye(3), np.zeros((1, 1), np.float32),
-                      np.vstack([floor, wall]).astype(np.float32)))
+    mem, _ = _floor_memory(x_hi=4.0, extra=wall)
     box = AABB.from_center_size([1.6, 0.5, 0.0], [0.3, 0.3, 0.3])
     cams = np.array([[0.5, 1.5, 0.0], [2.0, 1.5, 0.0], [1.6, 1.5, 0.5]])
     assert voxel_sight_blocked(mem.voxels, cams, box).tolist() == [True, False, False]
