@@ -133,23 +133,17 @@ class OraclePolicy(Policy):
             self.bound = None
 
     def _plan(self, task: Task) -> list[Subgoal]:
-        x, y = task.object_type, task.target_type
-        fam = task.family
-        if fam == "look_at_in_light":
-            return [Subgoal("pickup", x), Subgoal("on", y), Subgoal("look", y)]
-        if fam == "pick_two_and_place":
-            return [Subgoal("pickup", x), Subgoal("put", y)] * task.count
-        mid: list[Subgoal] = []
-        if fam == "pick_heat_and_place":
-            mid = [Subgoal("put", "Microwave"), Subgoal("on", "Microwave"),
-                   Subgoal("off", "Microwave"), Subgoal("pickup", x)]
-        elif fam == "pick_cool_and_place":
-            mid = [Subgoal("put", "Fridge"), Subgoal("pickup", x)]
-        elif fam == "pick_clean_and_place":
-            mid = [Subgoal("put", "SinkBasin"), Subgoal("on", "Faucet"), Subgoal("off", "Faucet"),
-                   Subgoal("pickup", x)]
-        tail = [Subgoal("close", y)] if fam == "place_in_closed" else []
-        return [Subgoal("pickup", x), *mid, Subgoal("put", y), *tail]
+        """The same decomposition the symbolic planner uses; a lamp is switched on first."""
+        from robomem.planners.instruction import Goal
+        from robomem.planners.symbolic import plan_subgoals
+
+        goal = Goal(task.family, task.object_type, task.target_type, task.count)
+        plan: list[Subgoal] = []
+        for sg in plan_subgoals(goal):
+            if sg.kind == "look":
+                plan.append(Subgoal("on", sg.label))
+            plan.append(Subgoal(sg.kind, sg.label))
+        return plan
 
     @property
     def _world(self) -> World:
