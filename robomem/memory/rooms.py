@@ -48,16 +48,16 @@ def _grow(lab: NDArray[np.int32], space: NDArray[np.bool_], max_iter: int) -> ND
     lab = lab.copy()
     grown = np.empty_like(lab)
     for _ in range(max_iter):
-        todo = space & (lab == 0)
+        pending = space & (lab == 0)
         grown[:] = 0
         np.maximum(grown[1:], lab[:-1], out=grown[1:])
         np.maximum(grown[:-1], lab[1:], out=grown[:-1])
         np.maximum(grown[:, 1:], lab[:, :-1], out=grown[:, 1:])
         np.maximum(grown[:, :-1], lab[:, 1:], out=grown[:, :-1])
-        todo &= grown > 0
-        if not todo.any():
+        pending &= grown > 0
+        if not pending.any():
             break
-        lab[todo] = grown[todo]
+        lab[pending] = grown[pending]
     return lab
 
 
