@@ -1,4 +1,4 @@
-"""Spatial memory: voxel map, occupancy grid, navigation, rooms and the scene graph.
+"""Memory modules: spatial (maps, rooms, scene graph), temporal (event log) and working.
 
 Example:
     >>> from robomem.memory import SpatialMemory, SpatialMemoryConfig
@@ -14,13 +14,16 @@ from robomem.memory.occupancy import FREE, OCCUPIED, UNKNOWN, Frontier, Occupanc
 from robomem.memory.rooms import RoomMap, guess_room_type
 from robomem.memory.scene_graph import SceneGraph
 from robomem.memory.spatial import SpatialMemory, SpatialMemoryConfig
+from robomem.memory.temporal import EventRecord, TemporalMemory
 from robomem.memory.voxel_map import VoxelMap
+from robomem.memory.working import WorkingMemory
 
 __all__ = [
     "FREE",
     "OCCUPIED",
     "UNKNOWN",
     "Cell",
+    "EventRecord",
     "Frontier",
     "ObjectNode",
     "OccupancyGrid",
@@ -28,7 +31,9 @@ __all__ = [
     "SceneGraph",
     "SpatialMemory",
     "SpatialMemoryConfig",
+    "TemporalMemory",
     "VoxelMap",
+    "WorkingMemory",
     "astar",
     "cell_of",
     "cell_xz",
