@@ -76,6 +76,7 @@ class SymbolicPlanner(Planner):
         self.searched: set[str] = set()  # containers opened to look inside
         self.explore_exhausted = False
         self.counters = {"planner_calls": 0, "replans": 0, "vetoes": 0, "loop_breaks": 0}
+        self._last_target: str | None = None  # what the last chosen skill acted on
 
     # ------------------------------------------------------------ interface
     def reset(self, goal: Goal) -> None:
@@ -103,8 +104,6 @@ class SymbolicPlanner(Planner):
         if self.index < len(self.subgoals) and self._last_target:
             self.subgoals[self.index].blacklist.add(self._last_target)
         self.explore_exhausted = False
-
-    _last_target: str | None = None
 
     def next_skill(self, ctx: PlanContext) -> Skill:
         """The next skill for the current subgoal (``done`` when all are complete)."""

@@ -76,6 +76,7 @@ class MemoryAgent(Policy):
                                   self.cfg.max_loop_breaks)
         self.scene: str | None = None
         self.skill: Skill | None = None
+        self._prev_skill: Skill | None = None  # the skill that ended last
         self.last_action: Action | None = None
         self.last_result: SkillResult | None = None
         self.error: str | None = None
@@ -100,6 +101,7 @@ class MemoryAgent(Policy):
         self.executor.reset()
         self.loops.reset()
         self.skill, self.last_action, self.last_result = None, None, None
+        self._prev_skill = None
         self.step_index = 0
         self._subgoal_seen = 0
         self.counters = {"loop_breaks": 0.0, "skills": 0.0, "skill_failures": 0.0}
@@ -180,8 +182,6 @@ class MemoryAgent(Policy):
                 return out
             self._end_skill(out)
         return Action("Done")
-
-    _prev_skill: Skill | None = None
 
     def _end_skill(self, result: SkillResult | None) -> None:
         if result is not None and result.status == "failed":
