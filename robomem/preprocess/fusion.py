@@ -106,7 +106,7 @@ def _cut(mask: NDArray[np.bool_]) -> bool:
 
 def _box(points: Points) -> AABB:
     """The box around (N >= 1, 3) points (as ``AABB.from_points``, but fast for (N, 3))."""
-    return AABB(*bounds(points))
+    return AABB.from_points(points)
 
 
 def _overlap(new: AABB, old: AABB, margin: float) -> tuple[float, float]:

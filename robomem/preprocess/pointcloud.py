@@ -25,6 +25,8 @@ import numpy as np
 import open3d as o3d
 from numpy.typing import NDArray
 
+from robomem.geometry import AABB
+
 Points = NDArray[np.float32]
 
 # Statistical outlier removal needs enough neighbours to estimate a spread.
@@ -88,10 +90,8 @@ def bounds(points: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[np.float6
     Uses ``argmin``/``argmax``, which numpy runs far faster than ``min(axis=0)`` on an
     (N, 3) array.
     """
-    p = np.asarray(points).reshape(-1, 3)
-    cols = np.arange(3)
-    return (p[p.argmin(axis=0), cols].astype(np.float64),
-            p[p.argmax(axis=0), cols].astype(np.float64))
+    box = AABB.from_points(points)
+    return box.lo, box.hi
 
 
 def centroid(points: NDArray[Any]) -> NDArray[np.float64]:

@@ -37,15 +37,17 @@ def _visible_from_pixels(sim, frame):
 
 
 # --------------------------------------------------------------------------- visibility
+def largest_loose_item(house):
+    """The biggest pickupable standing on an open surface (easy to see from afar)."""
+    return max((o for o in house.objects.values() if o.kind.pickupable and o.parent
+                and not house.objects[o.parent].kind.openable),
+               key=lambda o: o.box.size[0] * o.box.size[2])
+
+
 @pytest.mark.parametrize("pick", ["item", "CounterTop", "Fridge", "Faucet"])
 def test_object_in_view_and_in_range_is_visible(sim, pick):
     house = sim.house
-    if pick == "item":
-        obj = max((o for o in house.objects.values() if o.kind.pickupable and o.parent
-                   and not house.objects[o.parent].kind.openable),
-                  key=lambda o: o.box.size[0] * o.box.size[2])
-    else:
-        obj = first(house, pick)
+    obj = largest_loose_item(house) if pick == "item" else first(house, pick)
     frame = face(sim, obj.object_id)
     mask = frame.segmentation == obj.seg_id
     assert mask.any()
@@ -59,12 +61,7 @@ def test_object_in_view_and_in_range_is_visible(sim, pick):
 @pytest.mark.parametrize("type_", ["CounterTop", "Fridge", "item"])
 def test_the_same_object_from_beyond_range_is_not_visible(sim, type_):
     house = sim.house
-    if type_ == "item":
-        obj = max((o for o in house.objects.values() if o.kind.pickupable and o.parent
-                   and not house.objects[o.parent].kind.openable),
-                  key=lambda o: o.box.size[0] * o.box.size[2])
-    else:
-        obj = first(house, type_)
+    obj = largest_loose_item(house) if type_ == "item" else first(house, type_)
     frame = face_from_afar(sim, obj.object_id)
     assert (frame.segmentation == obj.seg_id).sum() >= 3  # in the picture...
     assert obj.object_id not in sim.world.visible  # ...but too far to count as visible
