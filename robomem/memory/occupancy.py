@@ -287,6 +287,43 @@ class OccupancyGrid:
         out.sort(key=lambda f: (-f.size, f.centroid_xz))
         return out
 
+    # ------------------------------------------------------------------ serialisation
+    def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+        """Settings (JSON-ready) and arrays (``origin``, ``grid``, ``evidence``, ``height``)."""
+        meta = {"resolution": self.resolution, "obstacle_band": list(self.obstacle_band),
+                "floor_max": self.floor_max, "occupied_gain": self.occupied_gain,
+                "occupied_cap": self.occupied_cap, "pad": self.pad, "version": self.version}
+        arrays = {"origin": self.origin.copy(), "grid": self.grid.copy(),
+                  "evidence": self.evidence.copy(), "height": self.height.copy()}
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any],
+                   arrays: dict[str, NDArray[Any]]) -> OccupancyGrid:
+        """Inverse of :meth:`to_state`.
+
+        Raises:
+            ValueError: arrays of the wrong shape or cell states outside UNKNOWN..OCCUPIED.
+        """
+        band = meta["obstacle_band"]
+        g = cls(float(meta["resolution"]), (float(band[0]), float(band[1])),
+                float(meta["floor_max"]), int(meta["occupied_gain"]), int(meta["occupied_cap"]),
+                float(meta["pad"]))
+        origin, grid = np.asarray(arrays["origin"]), np.asarray(arrays["grid"])
+        evidence, height = np.asarray(arrays["evidence"]), np.asarray(arrays["height"])
+        if origin.shape != (2,) or grid.ndim != 2 or evidence.shape != grid.shape or (
+                height.shape != grid.shape):
+            raise ValueError(f"occupancy arrays do not fit: origin {origin.shape}, grid "
+                             f"{grid.shape}, evidence {evidence.shape}, height {height.shape}")
+        if grid.size and (grid.min() < UNKNOWN or grid.max() > OCCUPIED):
+            raise ValueError(f"occupancy cell states must be {UNKNOWN}..{OCCUPIED}, got "
+                             f"{int(grid.min())}..{int(grid.max())}")
+        g.origin = origin.astype(np.int64)
+        g.grid, g.evidence = grid.astype(np.int8), evidence.astype(np.int16)
+        g.height = height.astype(np.float32)
+        g.version = int(meta["version"])
+        return g
+
     def image(self) -> NDArray[np.uint8]:
         """(H, W, 3) uint8 top view: unknown grey, free white, occupied black.
 

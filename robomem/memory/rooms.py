@@ -23,7 +23,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -230,6 +230,34 @@ class RoomMap:
             if node.room in seen and not node.pickupable:
                 seen[node.room].add(node.label)
         return {rid: guess_room_type(labels) for rid, labels in sorted(seen.items())}
+
+    # ------------------------------------------------------------------ serialisation
+    def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+        """Settings and ids (JSON-ready) and arrays (``labels``, ``dist``, ``origin``)."""
+        meta = {"resolution": self.resolution, "ids": list(self.ids), "next_id": self.next_id,
+                "max_dist": self.max_dist}
+        arrays = {"labels": self.labels.copy(), "dist": self.dist.copy(),
+                  "origin": np.asarray(self.origin, np.int64).copy()}
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> RoomMap:
+        """Inverse of :meth:`to_state`.
+
+        Raises:
+            ValueError: arrays of the wrong shape, or labels that name no room id.
+        """
+        ids = [str(i) for i in meta["ids"]]
+        labels, dist = np.asarray(arrays["labels"]), np.asarray(arrays["dist"])
+        origin = np.asarray(arrays["origin"])
+        if labels.ndim != 2 or dist.shape != labels.shape or origin.shape != (2,):
+            raise ValueError(f"room map arrays do not fit: labels {labels.shape}, dist "
+                             f"{dist.shape}, origin {origin.shape}")
+        if labels.size and (labels.min() < 0 or labels.max() > len(ids)):
+            raise ValueError(f"room labels must be 0..{len(ids)} (the {len(ids)} room ids), "
+                             f"got {int(labels.min())}..{int(labels.max())}")
+        return cls(labels.astype(np.int32), dist.astype(np.float64), origin.astype(np.int64),
+                   float(meta["resolution"]), ids, int(meta["next_id"]), float(meta["max_dist"]))
 
     def image(self) -> NDArray[np.uint8]:
         """(H, W, 3) uint8 top view (same orientation as ``OccupancyGrid.image``)."""

@@ -296,10 +296,17 @@ class SceneGraph:
                                                                                       data=True))
 
     # ------------------------------------------------------------------ export
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict: nodes, room types and edges."""
+    def to_json(self, insertion_order: bool = False) -> dict[str, Any]:
+        """A JSON-ready dict: nodes, room types and edges.
+
+        Args:
+            insertion_order: list the nodes in the order they were first seen (which breaks
+                ties in later support tests) rather than by key, so that :meth:`from_json`
+                restores a graph that goes on updating exactly as this one would.
+        """
+        nodes = list(self._nodes.values()) if insertion_order else self.nodes()
         return {
-            "nodes": [n.to_dict() for n in self.nodes()],
+            "nodes": [n.to_dict() for n in nodes],
             "rooms": dict(sorted(self.rooms.items())),
             "edges": sorted([str(u), str(v), str(a["relation"])]
                             for u, v, a in self.graph.edges(data=True)),

@@ -27,10 +27,16 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+import json
+import zipfile
+import zlib
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from robomem.memory.navigation import Cell, astar, cell_of, viewpoints
@@ -42,6 +48,17 @@ from robomem.percept import ObjectEvent, Percept
 from robomem.types import AgentPose
 
 __all__ = ["SpatialMemory", "SpatialMemoryConfig"]
+
+FORMAT = "robomem.spatial"
+VERSION = 1
+_GEOMETRY = ("voxel", "resolution", "obstacle_band", "floor_max")  # must match a saved map
+
+
+def _plain(o: Any) -> Any:
+    """JSON fallback for numpy scalars and arrays."""
+    if isinstance(o, (np.generic, np.ndarray)):
+        return o.tolist()
+    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
 
 
 @dataclass
@@ -200,6 +217,101 @@ class SpatialMemory:
         path = astar(self.grid, (pose.x, pose.z), goals, blocked_edges, unknown_ok,
                      self.cfg.max_nodes, self.cfg.agent_radius)
         return None if path is None else (path, path[-1])
+
+    # ------------------------------------------------------------------ serialisation
+    def to_bytes(self) -> bytes:
+        """The whole memory as a compressed ``.npz`` (no pickle), to keep a scene's map.
+
+        Layout: arrays ``voxels.key_deltas`` (the delta-coded voxel keys); ``grid.origin``,
+        ``grid.grid``, ``grid.evidence``, ``grid.height``; ``rooms.labels``, ``rooms.dist``,
+        ``rooms.origin``; and ``meta``, the UTF-8 bytes of a JSON document ``{"format":
+        "robomem.spatial", "version": 1, "cfg", "writes", "voxels", "grid", "rooms",
+        "graph"}`` holding the settings, the counters and the scene graph (nodes in
+        insertion order, room types, edges).
+        """
+        meta: dict[str, Any] = {"format": FORMAT, "version": VERSION, "cfg": asdict(self.cfg),
+                                "writes": self.writes,
+                                "graph": self.graph.to_json(insertion_order=True)}
+        arrays: dict[str, NDArray[Any]] = {}
+        for name, part in (("voxels", self.voxels), ("grid", self.grid), ("rooms", self.rooms)):
+            meta[name], parts = part.to_state()
+            arrays.update({f"{name}.{k}": v for k, v in parts.items()})
+        arrays["meta"] = np.frombuffer(json.dumps(meta, default=_plain).encode(), np.uint8)
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, cfg: SpatialMemoryConfig | None = None) -> SpatialMemory:
+        """Rebuild a memory saved with :meth:`to_bytes`.
+
+        Args:
+            data: the bytes.
+            cfg: settings to go on with (default: the saved ones). Its map geometry
+                (``voxel``, ``resolution``, ``obstacle_band``, ``floor_max``) must match
+                the saved map's; the other settings are taken from it.
+
+        Raises:
+            ValueError: the data is not a readable spatial-memory map, has an unsupported
+                version, or does not match ``cfg``'s geometry.
+        """
+        try:
+            loaded = np.load(io.BytesIO(data), allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise ValueError("a single array, not an archive")
+            with loaded as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+            raise ValueError(f"unreadable spatial memory data ({len(data)} bytes): not a "
+                             f"compressed npz archive ({e})") from e
+        try:
+            meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
+        except (KeyError, UnicodeDecodeError, ValueError) as e:
+            raise ValueError(f"unreadable spatial memory data ({len(data)} bytes): no readable "
+                             f"'meta' part ({e!r})") from e
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+            raise ValueError(f"unreadable spatial memory data: format {got!r}, expected "
+                             f"{FORMAT!r}")
+        if meta.get("version") != VERSION:
+            raise ValueError(f"unsupported spatial memory version {meta.get('version')!r}; "
+                             f"supported: {VERSION}")
+        try:
+            return cls._restore(meta, arrays, cfg)
+        except (KeyError, TypeError, IndexError, AttributeError) as e:
+            raise ValueError(f"unreadable spatial memory data: missing or malformed part "
+                             f"{e!r}") from e
+
+    @classmethod
+    def _restore(cls, meta: dict[str, Any], arrays: dict[str, NDArray[Any]],
+                 cfg: SpatialMemoryConfig | None) -> SpatialMemory:
+        saved = dict(meta["cfg"])
+        saved["obstacle_band"] = tuple(saved["obstacle_band"])
+        names = {f.name for f in fields(SpatialMemoryConfig)}
+        saved_cfg = SpatialMemoryConfig(**{k: v for k, v in saved.items() if k in names})
+        if cfg is None:
+            cfg = saved_cfg
+        else:
+            bad = [f"{k}: saved {getattr(saved_cfg, k)!r}, asked {getattr(cfg, k)!r}"
+                   for k in _GEOMETRY
+                   if tuple(np.atleast_1d(getattr(saved_cfg, k)).tolist())
+                   != tuple(np.atleast_1d(getattr(cfg, k)).tolist())]
+            if bad:
+                raise ValueError("the saved spatial map does not fit the settings: "
+                                 + "; ".join(bad))
+
+        def part(name: str) -> dict[str, NDArray[Any]]:
+            pre = f"{name}."
+            return {k[len(pre):]: v for k, v in arrays.items() if k.startswith(pre)}
+
+        mem = cls(cfg)
+        mem.voxels = VoxelMap.from_state(meta["voxels"], part("voxels"))
+        mem.voxels.max_voxels = cfg.max_voxels
+        mem.grid = OccupancyGrid.from_state(meta["grid"], part("grid"))
+        mem.rooms = RoomMap.from_state(meta["rooms"], part("rooms"))
+        mem.graph = SceneGraph.from_json(meta["graph"], near=cfg.near, gone_range=cfg.gone_range)
+        mem.writes = int(meta["writes"])
+        return mem
 
     # ------------------------------------------------------------------ export
     def export(self, folder: str | Path) -> dict[str, Path]:
