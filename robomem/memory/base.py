@@ -1,0 +1,262 @@
+"""The memory-module interface: what every module is given, what it answers, how it persists.
+
+A :class:`MemoryModule` is one kind of memory (spatial, temporal, episodic, semantic,
+working, or a plugin). The :class:`~robomem.memory.system.MemorySystem` fans every hook out
+to its modules in parallel:
+
+* :meth:`MemoryModule.begin_episode` with an :class:`EpisodeStart`;
+* :meth:`MemoryModule.write` with a :class:`StepInput` every step (deterministic, no
+  language model on the write path);
+* :meth:`MemoryModule.recall` with a :class:`MemoryQuery`, answering :class:`Fact` records
+  that a planner (symbolic or language model) reads;
+* :meth:`MemoryModule.end_episode` with an :class:`EpisodeOutcome`;
+* :meth:`MemoryModule.attach` (load from a store) and :meth:`MemoryModule.save` (persist what
+  is new, inside the store's per-episode transaction) through the :class:`MemoryStorage`
+  protocol, which :class:`robomem.store.Store` implements.
+
+Example:
+    >>> from robomem.memory.base import MEMORY_MODULES, Fact
+    >>> Fact("semantic", "likely_place", "Mug", "CounterTop", 0.8).text()
+    'semantic: Mug likely_place CounterTop (0.80)'
+    >>> import robomem.memory.builtin  # registers the built-in modules
+    >>> sorted(MEMORY_MODULES.names())
+    ['episodic', 'semantic', 'spatial', 'temporal', 'working']
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from robomem.percept import Percept
+from robomem.registry import Registry
+from robomem.types import Action, AgentPose
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One skill the agent ran and how it ended.
+
+    Attributes:
+        skill: skill name (``pickup``, ``put``, ``open``, ...).
+        label: the target's object type ("" for exploration).
+        target: the target's object key ("" when none).
+        status: ``succeeded`` or ``failed``.
+        where: for a pickup, the label of the receptacle the object was taken from.
+        where_key: that receptacle's object key.
+        step: the episode step the skill ended on.
+    """
+
+    skill: str
+    label: str = ""
+    target: str = ""
+    status: str = "succeeded"
+    where: str = ""
+    step: int = 0
+    where_key: str = ""
+
+
+@dataclass(frozen=True)
+class EpisodeStart:
+    """A new episode begins."""
+
+    episode: int  # index over the agent's (and the store's) whole lifetime
+    scene: str
+    instruction: str
+    family: str = ""  # the parsed goal family, "" when the instruction could not be read
+    labels: tuple[str, ...] = ()  # object types the goal names
+
+
+@dataclass(frozen=True)
+class StepInput:
+    """What every module is given each step."""
+
+    episode: int
+    step: int
+    scene: str
+    percept: Percept
+    action: Action | None  # the action that led to this percept (None on the first step)
+    action_success: bool = True
+    action_error: str = ""
+    labels: tuple[str, ...] = ()  # object types the goal names (relevance for working memory)
+    rooms: Mapping[str, str] = field(default_factory=dict)  # object key -> room type
+    parents: Mapping[str, str] = field(default_factory=dict)  # object key -> receptacle label
+
+
+@dataclass(frozen=True)
+class EpisodeOutcome:
+    """An episode has ended."""
+
+    episode: int
+    scene: str
+    instruction: str
+    family: str
+    success: bool
+    steps: int
+    plan: tuple[PlanStep, ...] = ()
+    key_frames: tuple[NDArray[np.uint8], ...] = ()  # small RGB thumbnails
+    summary: str = ""  # a one-paragraph trajectory digest
+
+
+@dataclass(frozen=True)
+class MemoryQuery:
+    """What a planner asks memory."""
+
+    episode: int
+    step: int
+    scene: str
+    instruction: str = ""
+    labels: tuple[str, ...] = ()
+    pose: AgentPose | None = None
+    k: int = 5
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One recalled item, uniform across modules so any planner can read (or print) it.
+
+    Attributes:
+        module: the module that recalled it.
+        kind: what sort of fact (``seen``, ``likely_place``, ``similar_episode``, ...).
+        subject: what it is about (an object type or key, an instruction, ...).
+        value: the answer (a place, a plan, a step, ...).
+        score: confidence or similarity, higher is better.
+        data: structured detail for planners that want more than the text.
+    """
+
+    module: str
+    kind: str
+    subject: str
+    value: str
+    score: float = 1.0
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def text(self) -> str:
+        """One line for a prompt or a log."""
+        return f"{self.module}: {self.subject} {self.kind} {self.value} ({self.score:.2f})"
+
+
+@dataclass
+class MemoryContext:
+    """The joined answer of one recall: facts per module, and which modules were late."""
+
+    facts: dict[str, list[Fact]] = field(default_factory=dict)
+    late: tuple[str, ...] = ()
+
+    def of(self, module: str, kind: str | None = None) -> list[Fact]:
+        """The facts of one module, optionally of one kind."""
+        return [f for f in self.facts.get(module, []) if kind is None or f.kind == kind]
+
+    def all(self) -> list[Fact]:
+        """Every fact, module by module in a fixed (sorted) order."""
+        return [f for m in sorted(self.facts) for f in self.facts[m]]
+
+
+class MemoryStorage(Protocol):
+    """What a module may use to persist itself (implemented by :class:`robomem.store.Store`).
+
+    Three kinds of storage:
+
+    * blobs: whole-state snapshots by name (a knowledge graph, one scene's map);
+    * records: append-only rows of a kind (events, episodes, step embeddings), each with
+      an episode, a step, a key, a label, JSON data and an optional float32 vector;
+    * files: derived data kept next to the database (faiss indexes), written atomically;
+      they may be missing or stale after a crash and must be rebuildable from records.
+
+    Blob and record writes made between :meth:`robomem.store.Store.transaction` enter and
+    exit are committed together, or not at all.
+    """
+
+    def put_blob(self, name: str, data: bytes) -> None:
+        """Create or replace blob ``name``."""
+        ...
+
+    def get_blob(self, name: str) -> bytes | None:
+        """Blob ``name``, or None."""
+        ...
+
+    def blob_names(self, prefix: str = "") -> list[str]:
+        """Names of the blobs that start with ``prefix``, sorted."""
+        ...
+
+    def append(self, kind: str, rows: list[StoredRecord]) -> list[int]:
+        """Append records of ``kind``; returns their ids (increasing)."""
+        ...
+
+    def records(self, kind: str, after_id: int = 0) -> Iterator[StoredRecord]:
+        """Records of ``kind`` with id > ``after_id``, in id order (``id`` filled in)."""
+        ...
+
+    def count(self, kind: str) -> int:
+        """How many records of ``kind`` there are."""
+        ...
+
+    def write_file(self, name: str, data: bytes) -> None:
+        """Write a derived file atomically (temp file, fsync, rename)."""
+        ...
+
+    def read_file(self, name: str) -> bytes | None:
+        """A derived file's bytes, or None when it is missing."""
+        ...
+
+
+@dataclass
+class StoredRecord:
+    """One append-only row in a store."""
+
+    episode: int
+    step: int = 0
+    key: str = ""
+    label: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    vector: NDArray[np.float32] | None = None
+    id: int = 0  # filled in by the store
+
+
+class MemoryModule(ABC):
+    """One memory module. Subclasses set ``name`` and register in :data:`MEMORY_MODULES`.
+
+    Hooks are called from a worker thread, one call at a time per module and in order, so a
+    module needs no lock of its own as long as only the memory system calls it. ``blocking``
+    modules are always awaited (the agent navigates on spatial memory); the others may miss
+    the system's deadline, and then their answer is left out of that recall.
+    """
+
+    name: ClassVar[str] = ""
+    blocking: ClassVar[bool] = False
+
+    def begin_episode(self, start: EpisodeStart) -> None:  # noqa: B027  (optional hook)
+        """A new episode begins."""
+
+    @abstractmethod
+    def write(self, step: StepInput) -> None:
+        """Take in one step."""
+
+    @abstractmethod
+    def recall(self, query: MemoryQuery) -> list[Fact]:
+        """Answer a query with facts, best first."""
+
+    def end_episode(self, outcome: EpisodeOutcome) -> None:  # noqa: B027  (optional hook)
+        """The episode ended."""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Forget everything (in memory; a store is never erased by this)."""
+
+    def attach(self, storage: MemoryStorage) -> None:  # noqa: B027  (optional hook)
+        """Load what a store holds (called once, before the first episode)."""
+
+    def save(self, storage: MemoryStorage) -> None:  # noqa: B027  (optional hook)
+        """Persist what is new since the last save (called after :meth:`end_episode`)."""
+
+    def stats(self) -> dict[str, float]:
+        """Sizes and counters for metrics and ``robomem inspect``."""
+        return {}
+
+
+MEMORY_MODULES: Registry[type[MemoryModule]] = Registry("memory module")

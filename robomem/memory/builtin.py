@@ -1,0 +1,234 @@
+"""The built-in memory modules: spatial, temporal and working as :class:`MemoryModule` plugins.
+
+Episodic (:mod:`robomem.memory.episodic`) and semantic (:mod:`robomem.memory.semantic`) memory
+are modules in their own right; importing this file registers all five.
+
+Example:
+    >>> from robomem.memory.builtin import TemporalModule, WorkingModule
+    >>> TemporalModule().name, WorkingModule(capacity=4).memory.capacity
+    ('temporal', 4)
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from robomem.memory.base import (
+    MEMORY_MODULES,
+    EpisodeStart,
+    Fact,
+    MemoryModule,
+    MemoryQuery,
+    MemoryStorage,
+    StepInput,
+    StoredRecord,
+)
+from robomem.memory.spatial import SpatialMemory, SpatialMemoryConfig
+from robomem.memory.temporal import EventRecord, TemporalMemory
+from robomem.memory.working import WorkingMemory
+
+SCOPES = ("lifelong", "episode")
+
+
+@MEMORY_MODULES.register("spatial")
+class SpatialModule(MemoryModule):
+    """Spatial memory (voxels, occupancy, rooms, scene graph), one map per scene.
+
+    A map is kept per scene: a new scene loads that scene's map from the store when there
+    is one, or starts empty. ``scope="episode"`` forgets the map at every episode (the
+    "without spatial memory" ablation: the agent still needs a map to walk within an
+    episode).
+
+    Args:
+        scope: ``lifelong`` (default) or ``episode``.
+        cfg: spatial-memory settings.
+    """
+
+    name = "spatial"
+    blocking = True
+
+    def __init__(self, scope: str = "lifelong", cfg: SpatialMemoryConfig | None = None) -> None:
+        if scope not in SCOPES:
+            raise ValueError(f"spatial scope must be one of {', '.join(SCOPES)}, got {scope!r}")
+        self.scope = scope
+        self.memory = SpatialMemory(cfg)
+        self.scene: str | None = None
+        self._storage: MemoryStorage | None = None
+        self._dirty = False
+
+    def begin_episode(self, start: EpisodeStart) -> None:
+        """Switch to the episode's scene (loading its map) or, per episode, start afresh."""
+        if self.scope == "episode" or start.scene != self.scene:
+            self.memory.reset()
+            raw = (self._storage.get_blob(self._blob(start.scene))
+                   if self._storage is not None and self.scope == "lifelong" else None)
+            if raw is not None:
+                try:
+                    self.memory = SpatialMemory.from_bytes(raw, self.memory.cfg)
+                except ValueError as e:  # saved with another map geometry, say
+                    warnings.warn(f"spatial memory: the stored map of {start.scene!r} cannot "
+                                  f"be used ({e}); starting an empty map", stacklevel=2)
+        self.scene = start.scene
+
+    def write(self, step: StepInput) -> None:
+        """Fold the percept into the maps."""
+        self.memory.write(step.percept)
+        self._dirty = True
+
+    def recall(self, query: MemoryQuery) -> list[Fact]:
+        """Where remembered instances of the query's labels are, most confident first."""
+        out: list[Fact] = []
+        for label in query.labels:
+            for n in sorted(self.memory.where_is(label), key=lambda n: -n.confidence):
+                out.append(Fact(self.name, "seen", label, n.key, n.confidence,
+                                {"parent": n.parent or "", "room": n.room or "",
+                                 "last_seen": n.last_seen}))
+        return out
+
+    def reset(self) -> None:
+        """Forget the map."""
+        self.memory.reset()
+        self.scene = None
+
+    def attach(self, storage: MemoryStorage) -> None:
+        """Remember the store; scene maps load when their scene comes up."""
+        self._storage = storage
+
+    def save(self, storage: MemoryStorage) -> None:
+        """Keep the current scene's map (lifelong scope only)."""
+        if self.scope == "lifelong" and self.scene is not None and self._dirty:
+            storage.put_blob(self._blob(self.scene), self.memory.to_bytes())
+            self._dirty = False
+
+    def stats(self) -> dict[str, float]:
+        """Objects in the scene graph."""
+        return {"objects": float(len(self.memory.graph))}
+
+    @staticmethod
+    def _blob(scene: str) -> str:
+        return f"spatial/{scene}"
+
+
+@MEMORY_MODULES.register("temporal")
+class TemporalModule(MemoryModule):
+    """Temporal memory: the append-only event log (:class:`TemporalMemory`).
+
+    Args:
+        recent: how many of the episode's latest state changes a recall returns.
+    """
+
+    name = "temporal"
+
+    def __init__(self, recent: int = 5) -> None:
+        self.memory = TemporalMemory()
+        self.recent = recent
+        self.episode = 0
+        self._saved = 0  # log entries already in the store
+
+    def begin_episode(self, start: EpisodeStart) -> None:
+        """Remember the episode index (events are stamped with it)."""
+        self.episode = start.episode
+
+    def write(self, step: StepInput) -> None:
+        """Log the agent's action, its outcome, and the percept's events and sightings."""
+        if step.action is not None:
+            detail = "" if step.action_success else (step.action_error or "failed")
+            self.memory.append(EventRecord(step.episode, step.step, "action",
+                                           step.action.object_id or "", step.action.name,
+                                           detail))
+        self.memory.write(step.percept, step.episode, dict(step.rooms))
+
+    def recall(self, query: MemoryQuery) -> list[Fact]:
+        """When each label was last seen, then this episode's latest state changes."""
+        out: list[Fact] = []
+        for label in query.labels:
+            rec = self.memory.last(label)
+            if rec is not None:
+                out.append(Fact(self.name, "last_seen", label, rec.key,
+                                1.0 / (1.0 + query.episode - rec.episode),
+                                {"episode": rec.episode, "step": rec.step, "room": rec.room}))
+        changes = self.memory.changed_since((query.episode, 0))[-self.recent:]
+        for rec in reversed(changes):
+            out.append(Fact(self.name, "changed", rec.key, rec.kind, 1.0,
+                            {"episode": rec.episode, "step": rec.step, "detail": rec.detail}))
+        return out
+
+    def reset(self) -> None:
+        """Forget the log (the store keeps its copy)."""
+        self.memory.reset()
+        self._saved = 0
+
+    def attach(self, storage: MemoryStorage) -> None:
+        """Load the stored log."""
+        self.memory.reset()
+        for r in storage.records("event"):
+            self.memory.append(EventRecord(r.episode, r.step, str(r.data.get("kind", "")),
+                                           r.key, r.label, str(r.data.get("detail", "")),
+                                           r.data.get("room")))
+        self._saved = len(self.memory)
+
+    def save(self, storage: MemoryStorage) -> None:
+        """Append the events logged since the last save."""
+        new = self.memory.records()[self._saved:]
+        storage.append("event", [StoredRecord(e.episode, e.step, e.key, e.label,
+                                              {"kind": e.kind, "detail": e.detail,
+                                               "room": e.room}) for e in new])
+        self._saved += len(new)
+
+    def stats(self) -> dict[str, float]:
+        """Events logged."""
+        return {"events": float(len(self.memory))}
+
+
+@MEMORY_MODULES.register("working")
+class WorkingModule(MemoryModule):
+    """Working memory: the objects in view, task-relevant ones kept longest.
+
+    Args:
+        capacity: items kept.
+        policy: ``lru``, ``lfu`` or ``recency_relevance``.
+        half_life: steps for recency to halve.
+    """
+
+    name = "working"
+
+    def __init__(self, capacity: int = 16, policy: str = "recency_relevance",
+                 half_life: float = 20.0) -> None:
+        self.memory = WorkingMemory(capacity, policy, half_life)
+        self.step = 0
+
+    def begin_episode(self, start: EpisodeStart) -> None:
+        """Short-term memory starts empty every episode."""
+        self.memory.reset()
+
+    def write(self, step: StepInput) -> None:
+        """Attend to the visible objects; those the goal names are most relevant."""
+        self.step = step.step
+        for d in step.percept.detections:
+            if d.visible:
+                rel = 1.0 if d.label in step.labels else 0.2
+                self.memory.put(d.key, d.label, step.step, rel)
+
+    def recall(self, query: MemoryQuery) -> list[Fact]:
+        """What is in the buffer now, most relevant to the query first."""
+        items = self.memory.items(query.step)
+        return [Fact(self.name, "attended", str(label), key,
+                     1.0 if label in query.labels else 0.2)
+                for key, label in sorted(items, key=lambda kv: (kv[1] not in query.labels,
+                                                                 kv[0]))]
+
+    def reset(self) -> None:
+        """Empty the buffer."""
+        self.memory.reset()
+
+    def stats(self) -> dict[str, float]:
+        """Items held and evictions so far."""
+        return {"items": float(len(self.memory)), "evictions": float(len(self.memory.evicted))}
+
+
+def _register_others() -> None:
+    import robomem.memory.episodic
+    import robomem.memory.semantic  # noqa: F401
+
+
+_register_others()
