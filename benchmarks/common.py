@@ -25,3 +25,68 @@ def write_json(name: str, data: dict[str, Any], out: Path | None = None) -> Path
     path = folder / f"{name}.json"
     path.write_text(json.dumps({"machine": machine(), **data}, indent=2))
     return path
+
+
+def bootstrap_ci(xs: list[int] | list[float], n: int = 2000,
+                 seed: int = 0) -> tuple[float, float]:
+    """95% bootstrap interval of the mean."""
+    import numpy as np
+
+    if not xs:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    a = np.asarray(xs, dtype=np.float64)
+    means = rng.choice(a, size=(n, len(a)), replace=True).mean(axis=1)
+    return (float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5)))
+
+
+def condition_result(res: Any) -> dict[str, Any]:
+    """Success rate (Wilson CI) and steps per success (bootstrap CI) of a ``RunResult``."""
+    import numpy as np
+
+    from robomem.runner import wilson
+
+    eps = res.episodes
+    wins = [e.steps for e in eps if e.success]
+    k, n = len(wins), len(eps)
+    return {"episodes": n, "success_rate": k / n if n else 0.0,
+            "success_ci95": list(wilson(k, n)),
+            "steps_per_success": float(np.mean(wins)) if wins else None,
+            "steps_per_success_ci95": list(bootstrap_ci(wins)),
+            "mean_steps": float(np.mean([e.steps for e in eps])) if eps else None,
+            "spl": res.metrics.get("spl"), "run_folder": str(res.folder),
+            "per_family": res.metrics["per_family"], "latency": res.metrics["latency"],
+            "totals": res.metrics.get("totals", {})}
+
+
+def plot_conditions(results: dict[str, dict[str, Any]], title: str, path: Path) -> Path:
+    """Two bar charts: success rate (Wilson CI) and steps per success (bootstrap CI)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(results)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(max(10, 1.6 * len(names)), 3.8))
+    sr = [results[c]["success_rate"] for c in names]
+    lo = [results[c]["success_rate"] - results[c]["success_ci95"][0] for c in names]
+    hi = [results[c]["success_ci95"][1] - results[c]["success_rate"] for c in names]
+    a.bar(names, sr, yerr=[lo, hi], capsize=4, color="#4c72b0")
+    a.set_ylim(0, 1.05)
+    a.set_ylabel("success rate")
+    a.set_title("Success (95% Wilson CI)")
+    sps = [results[c]["steps_per_success"] or 0.0 for c in names]
+    ci = [results[c]["steps_per_success_ci95"] for c in names]
+    err_lo = [max(0.0, s - c[0]) if c[0] == c[0] else 0.0 for s, c in zip(sps, ci, strict=True)]
+    err_hi = [max(0.0, c[1] - s) if c[1] == c[1] else 0.0 for s, c in zip(sps, ci, strict=True)]
+    b.bar(names, sps, yerr=[err_lo, err_hi], capsize=4, color="#55a868")
+    b.set_ylabel("steps per success")
+    b.set_title("Steps per success (95% bootstrap CI)")
+    for ax in (a, b):
+        ax.tick_params(axis="x", labelrotation=20)
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -9,8 +9,9 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from robomem.memory.base import MemoryContext
 from robomem.memory.spatial import SpatialMemory
 from robomem.percept import Percept
 from robomem.planners.instruction import Goal
@@ -27,6 +28,7 @@ class PlanContext:
     memory: SpatialMemory
     last_skill: Skill | None
     last_result: SkillResult | None
+    recall: MemoryContext = field(default_factory=MemoryContext)  # what the modules recalled
 
 
 class Planner(ABC):

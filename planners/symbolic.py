@@ -44,6 +44,8 @@ from robomem.policies.skills import (
 APPLIANCES = ("Fridge", "Microwave", "StoveBurner", "SinkBasin")
 MAX_VETOES = 6
 FAILURES_BEFORE_BLACKLIST = 2  # a failed skill is retried once (from elsewhere) on a target
+MAX_GUIDED = 3  # memory-guided looks per subgoal before exploring
+MIN_PLACE_SCORE = 0.25  # weakest memory hint worth a detour
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Subgoal:
     blacklist: set[str] = field(default_factory=set)
     failures: dict[str, int] = field(default_factory=dict)
     done_key: str | None = None  # the instance it was achieved on
+    guided: int = 0  # places visited on memory's advice
 
     def failed(self, key: str, limit: int) -> None:
         """Count a failure on ``key``; at ``limit`` failures the key is blacklisted."""
@@ -75,7 +78,8 @@ class SymbolicPlanner(Planner):
         self.bound: str | None = None  # the task object carried through the plan
         self.searched: set[str] = set()  # containers opened to look inside
         self.explore_exhausted = False
-        self.counters = {"planner_calls": 0, "replans": 0, "vetoes": 0, "loop_breaks": 0}
+        self.counters = {"planner_calls": 0, "replans": 0, "vetoes": 0, "loop_breaks": 0,
+                         "memory_guided": 0}
         self._last_target: str | None = None  # what the last chosen skill acted on
 
     # ------------------------------------------------------------ interface
@@ -259,6 +263,11 @@ class SymbolicPlanner(Planner):
         Receptacles where such objects usually are come first (common sense from the
         ontology), nearest first; closed ones are opened, open ones looked into.
         """
+        if sg.kind == "pickup" and sg.guided < MAX_GUIDED:
+            guided = self._remembered_place(sg, ctx)
+            if guided is not None:
+                sg.guided += 1
+                return guided
         if not self.explore_exhausted:
             return Skill(EXPLORE, None, sg.label)
         info = type_info(sg.label)
@@ -276,6 +285,68 @@ class SymbolicPlanner(Planner):
                     return Skill(OPEN, node.key, node.label)
                 return Skill(NAVIGATE, node.key, node.label)
         return Skill(DONE)  # searched everywhere: give up
+
+    def _remembered_place(self, sg: Subgoal, ctx: PlanContext) -> Skill | None:
+        """Look first where memory says ``sg.label`` was found before.
+
+        Episodic memory: the receptacles similar successful episodes picked it up from
+        (weighted by similarity); semantic memory: the receptacle types it is usually in or
+        on (its confidence after forgetting). Targets of failed skills in similar failed
+        episodes go last. Only receptacles already on the map and not yet searched qualify.
+        """
+        keys, labels, avoid = place_hints(sg.label, ctx)
+        if not keys and not labels:
+            return None
+        p = ctx.percept.agent_pose
+        best: tuple[float, float, str] | None = None
+        chosen: ObjectNode | None = None
+        for n in ctx.memory.graph.nodes():
+            if (not n.receptacle or n.pickupable or n.key in self.searched
+                    or n.key in sg.blacklist):
+                continue
+            score = keys.get(n.key, 0.0) + labels.get(n.label, 0.0) - (n.key in avoid)
+            if score < MIN_PLACE_SCORE:
+                continue
+            rank = (-score, n.box.distance_to((p.x, 1.5, p.z)), n.key)
+            if best is None or rank < best:
+                best, chosen = rank, n
+        if chosen is None:
+            return None
+        self.searched.add(chosen.key)
+        self.counters["memory_guided"] += 1
+        if chosen.openable and chosen.is_open is not True:
+            return Skill(OPEN, chosen.key, chosen.label)
+        return Skill(NAVIGATE, chosen.key, chosen.label)
+
+
+def place_hints(label: str, ctx: PlanContext
+                ) -> tuple[dict[str, float], dict[str, float], set[str]]:
+    """Where recalled memory says objects of type ``label`` are.
+
+    Returns:
+        ``(keys, labels, avoid)``: receptacle keys and receptacle types with scores, and
+        keys that failed skills in similar failed episodes acted on.
+    """
+    keys: dict[str, float] = {}
+    labels: dict[str, float] = {}
+    avoid: set[str] = set()
+    for f in ctx.recall.of("episodic", "similar_episode"):
+        plan = f.data.get("plan", [])
+        if not f.data.get("success", False):
+            avoid.update(str(s.get("target", "")) for s in plan if s.get("status") == "failed")
+            continue
+        for s in plan:
+            if s.get("skill") == PICKUP and s.get("label") == label \
+                    and s.get("status") == "succeeded":
+                if s.get("where_key"):
+                    keys[s["where_key"]] = keys.get(s["where_key"], 0.0) + f.score
+                if s.get("where"):
+                    labels[s["where"]] = max(labels.get(s["where"], 0.0), 0.5 * f.score)
+    for f in ctx.recall.of("semantic", "likely_place"):
+        if f.subject == label:
+            labels[f.value] = max(labels.get(f.value, 0.0), f.score)
+    avoid.discard("")
+    return keys, labels, avoid
 
 
 def plan_subgoals(goal: Goal) -> list[Subgoal]:

@@ -40,6 +40,9 @@ class Policy(ABC):
     def act(self, obs: Observation) -> Action:
         """The next action for the latest observation."""
 
+    def end_episode(self, success: bool, steps: int) -> None:  # noqa: B027  (optional hook)
+        """The episode ended (the env's verdict); memory-keeping policies learn and save here."""
+
     def stats(self) -> dict[str, float]:
         """Counters for the run metrics (planner calls, replans, ...); empty by default."""
         return {}

@@ -1,9 +1,13 @@
-"""The memory agent: preprocessor -> spatial memory -> closed-loop planner -> executor.
+"""The memory agent: preprocessor -> memory system -> closed-loop planner -> executor.
 
 ``MemoryAgent`` is a :class:`~robomem.policies.base.Policy`; ``robomem run`` builds it from
-the launch config. With ``memory="none"`` it forgets its map and scene graph at every new
-subgoal and every episode (the no-memory baseline); with ``memory="full"`` it keeps them
-for as long as it stays in the same scene (lifelong).
+the launch config. Every step its percept is written to the
+:class:`~robomem.memory.system.MemorySystem` (spatial, temporal, episodic, semantic and
+working memory, in parallel); whenever the planner picks a new skill, memory is recalled
+(in parallel) into the planner's context. With ``memory="full"`` spatial memory keeps one
+map per scene and everything carries across episodes (and, with a store attached, across
+runs: every episode is committed in one transaction). With ``memory="none"`` it keeps only
+a map that it forgets at every new subgoal and every episode (the no-memory baseline).
 
 Example:
     >>> import gymnasium as gym
@@ -23,30 +27,62 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
 
+from robomem.memory.base import (
+    EpisodeOutcome,
+    EpisodeStart,
+    MemoryModule,
+    MemoryQuery,
+    PlanStep,
+    StepInput,
+)
+from robomem.memory.builtin import SpatialModule
 from robomem.memory.spatial import SpatialMemory, SpatialMemoryConfig
+from robomem.memory.system import MemorySystem, MemorySystemConfig, build_module
 from robomem.percept import EVENT_APPEARED, Percept
 from robomem.planners.base import PlanContext, Planner, planner_class
-from robomem.planners.instruction import InstructionError, parse_instruction
+from robomem.planners.critic import CriticChain, PreconditionCritic
+from robomem.planners.instruction import Goal, InstructionError, parse_instruction
 from robomem.planners.loop_detector import BREAK, GIVE_UP, LoopDetector
 from robomem.policies.base import POLICIES, Policy
 from robomem.policies.executor import Executor, ExecutorConfig
-from robomem.policies.skills import Skill, SkillResult
+from robomem.policies.skills import PICKUP, PUT, Skill, SkillResult, SkillStatus
 from robomem.preprocess.preprocessor import Preprocessor, PreprocessorConfig
 from robomem.types import Action, Observation
 
+if TYPE_CHECKING:
+    from robomem.store import Store
+
 MEMORY_MODES = ("full", "none")
+THUMBNAIL = 64  # key-frame side in pixels
 
 
 @dataclass
 class AgentConfig:
-    """How the memory agent is put together."""
+    """How the memory agent is put together.
+
+    Attributes:
+        memory: ``full`` (the memory system below) or ``none`` (a map that is forgotten at
+            every subgoal and episode, nothing else: the no-memory baseline).
+        planner: planner backend name.
+        modules: the memory system (modules, parallelism, deadline, per-module options).
+            Spatial memory is always there (the agent walks on its map); leaving it out of
+            ``modules.modules`` keeps a map for one episode at a time only.
+        critic: check each skill's preconditions against memory before running it.
+        key_frames: key frames (RGB thumbnails) kept per episode for episodic memory.
+    """
 
     memory: str = "full"
     planner: str = "symbolic"
+    modules: MemorySystemConfig = field(default_factory=MemorySystemConfig)
+    critic: bool = True
+    key_frames: int = 4
     preprocess: PreprocessorConfig = field(default_factory=PreprocessorConfig)
     spatial: SpatialMemoryConfig = field(default_factory=SpatialMemoryConfig)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
@@ -58,6 +94,8 @@ class AgentConfig:
         if self.memory not in MEMORY_MODES:
             raise ValueError(f"memory must be one of {', '.join(MEMORY_MODES)}, got "
                              f"{self.memory!r}")
+        if self.key_frames < 0:
+            raise ValueError(f"key_frames must be at least 0, got {self.key_frames}")
 
 
 @POLICIES.register("agent")
@@ -69,19 +107,33 @@ class MemoryAgent(Policy):
     def __init__(self, cfg: AgentConfig | None = None) -> None:
         self.cfg = cfg or AgentConfig()
         self.preprocessor = Preprocessor(self.cfg.preprocess)
-        self.memory = SpatialMemory(self.cfg.spatial)
-        self.planner: Planner = planner_class(self.cfg.planner)()
+        self.system = self._build_system()
+        planner_cls = planner_class(self.cfg.planner)
+        self.planner: Planner = planner_cls()
+        if not self.cfg.critic and hasattr(self.planner, "critic"):
+            self.planner.critic = CriticChain([])
+        elif hasattr(self.planner, "critic"):
+            self.planner.critic = CriticChain([PreconditionCritic()])
         self.executor = Executor(self.cfg.executor)
         self.loops = LoopDetector(self.cfg.repeat_limit, self.cfg.patience,
                                   self.cfg.max_loop_breaks)
+        self.store: Store | None = None
         self.scene: str | None = None
+        self.goal: Goal | None = None
+        self.instruction = ""
+        self.episode = 0
+        self._in_episode = False
         self.skill: Skill | None = None
         self._prev_skill: Skill | None = None  # the skill that ended last
+        self._skill_where: tuple[str, str] = ("", "")  # a pickup's receptacle (label, key)
         self.last_action: Action | None = None
+        self.last_obs: Observation | None = None
         self.last_result: SkillResult | None = None
         self.error: str | None = None
         self.step_index = 0
         self._subgoal_seen = 0
+        self.plan: list[PlanStep] = []
+        self.frames: list[NDArray[np.uint8]] = []
         self.timings_ms: dict[str, list[float]] = {}
         self.counters: dict[str, float] = {}
         self.last_percept: Percept | None = None
@@ -91,25 +143,54 @@ class MemoryAgent(Policy):
         """A full-memory agent (the runner passes its own config instead)."""
         return cls(AgentConfig())
 
+    @property
+    def memory(self) -> SpatialMemory:
+        """The spatial memory the planner and executor walk on."""
+        mod = self.system.module("spatial")
+        assert isinstance(mod, SpatialModule)
+        return mod.memory
+
+    def attach_store(self, store: Store) -> None:
+        """Load lifelong memory from ``store`` and save to it after every episode."""
+        self.system.attach(store)
+        self.store = store
+
+    def close(self) -> None:
+        """Stop the memory system's worker threads."""
+        self.system.close()
+
     # -------------------------------------------------------------- policy
     def reset(self, obs: Observation) -> None:
-        """New episode: keep memory in the same scene (full mode), parse the instruction."""
+        """New episode: tell memory (which keeps or loads the scene's map), parse the goal."""
         if self.cfg.memory == "none" or obs.scene != self.scene:
-            self._forget()
+            self.preprocessor.reset()
+        if self.cfg.memory == "none":
+            self.system.reset()
         self.preprocessor.held = None  # an episode starts empty-handed
         self.scene = obs.scene
+        self.instruction = obs.instruction
         self.executor.reset()
         self.loops.reset()
         self.skill, self.last_action, self.last_result = None, None, None
         self._prev_skill = None
+        self.last_obs = None
         self.step_index = 0
         self._subgoal_seen = 0
+        self.plan, self.frames = [], []
         self.counters = {"loop_breaks": 0.0, "skills": 0.0, "skill_failures": 0.0}
         try:
-            self.planner.reset(parse_instruction(obs.instruction))
+            self.goal = parse_instruction(obs.instruction)
+            self.planner.reset(self.goal)
             self.error = None
         except InstructionError as e:
-            self.error = str(e)
+            self.goal, self.error = None, str(e)
+        if self._in_episode:  # the last episode was never ended: do not reuse its index
+            self.system.next_episode = max(self.system.next_episode, self.episode + 1)
+        self.episode = self.system.next_episode
+        self._in_episode = True
+        self.system.begin_episode(EpisodeStart(self.episode, obs.scene, obs.instruction,
+                                               self.goal.family if self.goal else "",
+                                               self._labels()))
 
     def act(self, obs: Observation) -> Action:
         """Perceive, remember, plan, execute: one primitive action."""
@@ -121,9 +202,12 @@ class MemoryAgent(Policy):
         if self.cfg.memory == "none" and self.planner.subgoal_index != self._subgoal_seen:
             self.memory.reset()  # the baseline forgets its map at every new subgoal
         self._subgoal_seen = self.planner.subgoal_index
-        self.memory.write(percept)
+        late = self.system.write(self._step_input(obs, percept))
         t2 = time.perf_counter()
+        self.counters["memory_late"] = self.counters.get("memory_late", 0.0) + len(late)
         self.last_percept = percept
+        if self.step_index == 0:
+            self._key_frame(obs)
         action = self._decide(obs, percept)
         t3 = time.perf_counter()
         self._time("preprocess", t1 - t0)
@@ -131,8 +215,23 @@ class MemoryAgent(Policy):
         self._time("plan_and_execute", t3 - t2)
         self._time("perception_and_memory", t2 - t0)
         self.last_action = action
+        self.last_obs = obs
         self.step_index += 1
         return action
+
+    def end_episode(self, success: bool, steps: int) -> None:
+        """Give memory the outcome; with a store, commit the episode in one transaction."""
+        if self.last_obs is not None:
+            self._key_frame(self.last_obs)
+        outcome = EpisodeOutcome(
+            self.episode, self.scene or "", self.instruction, self.goal.family if self.goal
+            else "", success, steps, tuple(self.plan), tuple(self.frames),
+            self._digest(success, steps))
+        self.system.end_episode(outcome)
+        self._in_episode = False
+        if self.store is not None and self.cfg.memory == "full":
+            with self.store.transaction():
+                self.system.save(self.store)
 
     def stats(self) -> dict[str, float]:
         """Planner, executor and loop counters of the episode so far."""
@@ -143,12 +242,68 @@ class MemoryAgent(Policy):
 
     def timings(self) -> dict[str, list[float]]:
         """Per-module step latencies in milliseconds, accumulated since construction."""
-        return self.timings_ms
+        out = dict(self.timings_ms)
+        out.update({f"memory_{k}": v for k, v in self.system.timings_ms.items()})
+        return out
 
     # ------------------------------------------------------------ internals
-    def _forget(self) -> None:
-        self.memory.reset()
-        self.preprocessor.reset()
+    def _build_system(self) -> MemorySystem:
+        mcfg = self.cfg.modules
+        if self.cfg.memory == "none":  # the baseline: a per-episode map and nothing else
+            only: list[MemoryModule] = [SpatialModule("episode", self.cfg.spatial)]
+            return MemorySystem(only, parallel=False)
+        mods: list[MemoryModule] = []
+        for name in mcfg.modules:
+            opts = dict(mcfg.options.get(name, {}))
+            if name == "spatial":
+                mods.append(SpatialModule(str(opts.get("scope", "lifelong")), self.cfg.spatial))
+            else:
+                mods.append(build_module(name, opts))
+        if "spatial" not in mcfg.modules:  # the agent still needs a map within an episode
+            mods.insert(0, SpatialModule("episode", self.cfg.spatial))
+        return MemorySystem(mods, mcfg.parallel, mcfg.deadline_ms)
+
+    def _labels(self) -> tuple[str, ...]:
+        g = self.goal
+        if g is None:
+            return ()
+        extra = {"pick_heat_and_place": ("Microwave",), "pick_cool_and_place": ("Fridge",),
+                 "pick_clean_and_place": ("SinkBasin", "Faucet")}.get(g.family, ())
+        return tuple(dict.fromkeys((g.object_type, g.target_type, *extra)))
+
+    def _step_input(self, obs: Observation, percept: Percept) -> StepInput:
+        graph = self.memory.graph
+        types = self.memory.rooms.room_types(graph) if self.memory.rooms.room_ids() else {}
+        parents: dict[str, str] = {}
+        rooms: dict[str, str] = {}
+        for d in percept.detections:
+            node = graph.node(d.key)
+            if node is None:
+                continue
+            parent = graph.node(node.parent) if node.parent else None
+            if parent is not None:
+                parents[d.key] = parent.label
+            if node.room and node.room in types:
+                rooms[d.key] = types[node.room]
+        return StepInput(self.episode, self.step_index, obs.scene, percept, self.last_action,
+                         obs.action_success, obs.action_error or "", self._labels(), rooms,
+                         parents)
+
+    def _key_frame(self, obs: Observation) -> None:
+        if len(self.frames) >= self.cfg.key_frames or obs.rgb is None:
+            return
+        img = Image.fromarray(np.asarray(obs.rgb, np.uint8)).resize((THUMBNAIL, THUMBNAIL))
+        self.frames.append(np.asarray(img, np.uint8))
+
+    def _digest(self, success: bool, steps: int) -> str:
+        done = [f"{p.skill} {p.label}" + (f" from {p.where}" if p.where else "")
+                for p in self.plan if p.status == SkillStatus.SUCCEEDED and p.label]
+        verdict = "succeeded" if success else "failed"
+        return f"{verdict} in {steps} steps: " + ("; ".join(done) if done else "no skill done")
+
+    def _query(self, percept: Percept) -> MemoryQuery:
+        return MemoryQuery(self.episode, self.step_index, self.scene or "",
+                           self.instruction, self._labels(), percept.agent_pose)
 
     def _time(self, key: str, seconds: float) -> None:
         self.timings_ms.setdefault(key, []).append(seconds * 1000.0)
@@ -158,11 +313,15 @@ class MemoryAgent(Policy):
         progress = any(e.kind == EVENT_APPEARED for e in percept.events)
         for _ in range(12):
             if self.skill is None:
+                t = time.perf_counter()
+                recalled = self.system.recall(self._query(percept))
+                self._time("memory_recall", time.perf_counter() - t)
                 ctx = PlanContext(self.step_index, percept, self.memory, self._prev_skill,
-                                  self.last_result)
+                                  self.last_result, recalled)
                 before = self.planner.subgoal_index
                 self.skill = self.planner.next_skill(ctx)
                 progress = progress or self.planner.subgoal_index > before
+                self._skill_where = self._where(self.skill)
                 self.executor.start(self.skill)
                 self.counters["skills"] += 1
             signature = (round(a.x, 2), round(a.z, 2), round(a.yaw), round(a.horizon),
@@ -183,9 +342,25 @@ class MemoryAgent(Policy):
             self._end_skill(out)
         return Action("Done")
 
+    def _where(self, skill: Skill) -> tuple[str, str]:
+        """For a pickup: the (label, key) of the receptacle the target is in or on."""
+        node = self.memory.graph.node(skill.target) if skill.name == PICKUP and skill.target \
+            else None
+        parent = self.memory.graph.node(node.parent) if node is not None and node.parent \
+            else None
+        return (parent.label, parent.key) if parent is not None else ("", "")
+
     def _end_skill(self, result: SkillResult | None) -> None:
         if result is not None and result.status == "failed":
             self.counters["skill_failures"] += 1
+        if self.skill is not None and result is not None and result.done:
+            where, where_key = self._skill_where
+            self.plan.append(PlanStep(self.skill.name, self.skill.label or "",
+                                      self.skill.target or "", result.status, where,
+                                      self.step_index, where_key))
+            if result.status == SkillStatus.SUCCEEDED and self.skill.name in (PICKUP, PUT) \
+                    and self.last_obs is not None:
+                self._key_frame(self.last_obs)
         self._prev_skill = self.skill
         self.last_result = result
         self.skill = None

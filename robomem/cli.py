@@ -1,7 +1,8 @@
 """The ``robomem`` command line.
 
-robomem run [--config launch/household.yaml] [--policy NAME] [--episodes N] [key=value ...]
-robomem envs | scenes | policies
+robomem run [--config launch/household.yaml] [--store DIR] [--episodes N] [key=value ...]
+robomem inspect STORE [--out DIR]
+robomem envs | scenes | policies | modules
 """
 
 from __future__ import annotations
@@ -23,9 +24,14 @@ the options below, then from KEY=VALUE overrides with dotted keys, for example:
   robomem run --memory oracle                  # the privileged upper bound
   robomem run --memory random --episodes 3     # the random baseline, 3 episodes per seed
   robomem run env.scene=FloorPlan3 seeds=[0,1,2] env.width=224
+  robomem run --store ~/.robomem/home         # lifelong: resume from and save to a store
+  robomem run memory_system.modules=[spatial,episodic] critic=false   # an ablation
 
 Keys: name, policy (agent | oracle | random), memory (full | none), planner, episodes, seeds,
-out, spl, save_scene_graphs, env.id, env.scene, env.width, env.height, env.fov, env.lifelong,
+out, spl, save_scene_graphs, store, critic, memory_system.modules (spatial, temporal,
+episodic, semantic, working), memory_system.parallel, memory_system.deadline_ms,
+memory_system.options (e.g. memory_system.options.episodic.encoder=hash), env.id,
+env.scene, env.width, env.height, env.fov, env.lifelong,
 env.relocation_prob, env.families, env.n_rooms, env.step_limit.
 """
 
@@ -48,11 +54,22 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--episodes", type=int, default=None, help="episodes per seed")
     r.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds, one house each")
     r.add_argument("--out", default=None, help="parent folder of run folders (default: runs)")
+    r.add_argument("--store", default=None,
+                   help="lifelong memory store (a directory, created when missing): memory is "
+                        "loaded from it and every finished episode is committed to it")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     r.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides")
+    i = sub.add_parser("inspect", help="summarise a lifelong memory store",
+                       description="Summarise a store read-only (safe while a run writes to "
+                                   "it): counts, each scene's map and scene graph as a picture,"
+                                   " a timeline of events and episodes, the episodes and the "
+                                   "semantic facts, in OUT/report.md.")
+    i.add_argument("store", metavar="STORE", help="the store directory (robomem run --store)")
+    i.add_argument("--out", default=None, help="output folder (default: STORE/inspect)")
     sub.add_parser("envs", help="list the registered environments")
     sub.add_parser("scenes", help="list the shipped Household scene specs")
     sub.add_parser("policies", help="list the registered policies")
+    sub.add_parser("modules", help="list the registered memory modules")
     return ap
 
 
@@ -79,16 +96,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         policy_class("oracle")  # imports (and so registers) the built-in policies
         print("\n".join(POLICIES.names()))
         return 0
+    if args.command == "modules":
+        import robomem.memory.builtin  # noqa: F401  (registers the built-in modules)
+        from robomem.memory.base import MEMORY_MODULES
+
+        print("\n".join(MEMORY_MODULES.names()))
+        return 0
+    if args.command == "inspect":
+        return _inspect(args)
     return _run(args)
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from robomem.inspection import inspect_store
+    from robomem.store import StoreError
+
+    try:
+        report = inspect_store(args.store, args.out)
+    except (StoreError, ValueError) as e:
+        print(f"robomem inspect: error: {e}", file=sys.stderr)
+        return 2
+    print(report.text())
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
     from robomem.envs.household.spec import SpecError
     from robomem.envs.household.tasks import TaskError
     from robomem.runner import run
+    from robomem.store import StoreError
 
     over = list(args.overrides)
-    for key in ("memory", "policy", "planner", "episodes", "out"):
+    for key in ("memory", "policy", "planner", "episodes", "out", "store"):
         if getattr(args, key) is not None:
             over.append(f"{key}={getattr(args, key)}")
     if args.seeds is not None:
@@ -96,7 +135,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config or default_launch(), over)
         result = run(cfg, progress=not args.no_progress)
-    except (ConfigError, SpecError, TaskError, KeyError, ValueError, TypeError) as e:
+    except (ConfigError, SpecError, TaskError, StoreError, KeyError, ValueError,
+            TypeError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         print(f"robomem run: error: {msg}", file=sys.stderr)
         return 2

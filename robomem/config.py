@@ -19,6 +19,8 @@ from pathlib import Path
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from robomem.memory.system import MemorySystemConfig
+
 
 class ConfigError(ValueError):
     """A launch file or override that cannot be used; the message says which and why."""
@@ -49,6 +51,9 @@ class RunConfig:
     policy: str = "agent"
     memory: str = "full"
     planner: str = "symbolic"
+    memory_system: MemorySystemConfig = field(default_factory=MemorySystemConfig)
+    critic: bool = True
+    store: str | None = None
     episodes: int = 10
     seeds: list[int] = field(default_factory=lambda: [0])
     out: str = "runs"

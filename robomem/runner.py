@@ -29,11 +29,13 @@ import numpy as np
 from tqdm import tqdm
 
 import robomem.envs  # noqa: F401  (registers the envs)
+from robomem.agent import AgentConfig, MemoryAgent
 from robomem.config import RunConfig, to_yaml
 from robomem.envs.household.env import HouseholdEnv
 from robomem.planners.base import planner_class
 from robomem.policies.base import Policy, make_policy, policy_class
 from robomem.report import write_plots, write_report
+from robomem.store import Store
 from robomem.types import Observation
 
 
@@ -52,6 +54,7 @@ class EpisodeRecord:
     policy_stats: dict[str, float]
     reference_steps: int | None = None  # the oracle's steps for the same episode
     spl: float | None = None  # success weighted by (oracle steps / max(oracle, own steps))
+    task: dict[str, Any] | None = None  # the env's task, to replay the same sequence later
 
 
 @dataclass
@@ -80,8 +83,17 @@ def _percentiles(xs: list[float]) -> dict[str, float]:
             "mean_ms": float(a.mean())}
 
 
-def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None) -> RunResult:
-    """Run ``cfg.episodes`` episodes per seed and write the run folder."""
+def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None,
+        tasks: dict[int, list[dict[str, Any]]] | None = None) -> RunResult:
+    """Run ``cfg.episodes`` episodes per seed and write the run folder.
+
+    Args:
+        cfg: the run configuration.
+        progress: show a progress bar.
+        folder: the run folder (default: a new one under ``cfg.out``).
+        tasks: per seed, the task of each episode (task dicts, e.g. the ``task`` field of
+            an earlier run's episodes), to run exactly the same sequence again.
+    """
     warnings.filterwarnings("ignore", module="gymnasium")
     policy_class(cfg.policy)  # an unknown name fails here, before any work
     planner_class(cfg.planner)  # so does an unknown planner
@@ -94,24 +106,34 @@ def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None) -> Ru
     latency: dict[str, list[float]] = {"env_step": [], "policy_act": []}
     total = cfg.episodes * len(cfg.seeds)
     bar = tqdm(total=total, desc=f"robomem run ({tag})", unit="ep", disable=not progress)
-    with (out / "episodes.jsonl").open("a") as log:
-        for seed in cfg.seeds:
-            env = make_env(cfg)
-            policy = build_policy(cfg, env, seed)
-            for k in range(cfg.episodes):
-                rec = _episode(env, policy, seed, k, latency, cfg.spl)
-                records.append(rec)
-                log.write(json.dumps(asdict(rec)) + "\n")
-                log.flush()
-                bar.update()
-                bar.set_postfix(success=f"{np.mean([r.success for r in records]):.2f}")
-            for key, values in policy.timings().items():
-                latency.setdefault(key, []).extend(v / 1000.0 for v in values)
-            memory = getattr(policy, "memory", None)
-            if cfg.save_scene_graphs and memory is not None and hasattr(memory, "export"):
-                memory.export(out / "scene_graphs" / f"seed_{seed}")
-            env.close()
-    bar.close()
+    store = open_store(cfg)
+    try:
+        with (out / "episodes.jsonl").open("a") as log:
+            for seed in cfg.seeds:
+                env = make_env(cfg)
+                policy = build_policy(cfg, env, seed)
+                if store is not None and isinstance(policy, MemoryAgent):
+                    policy.attach_store(store)
+                for k in range(cfg.episodes):
+                    task = tasks[seed][k] if tasks is not None else None
+                    rec = _episode(env, policy, seed, k, latency, cfg.spl, task)
+                    records.append(rec)
+                    log.write(json.dumps(asdict(rec)) + "\n")
+                    log.flush()
+                    bar.update()
+                    bar.set_postfix(success=f"{np.mean([r.success for r in records]):.2f}")
+                for key, values in policy.timings().items():
+                    latency.setdefault(key, []).extend(v / 1000.0 for v in values)
+                memory = getattr(policy, "memory", None)
+                if cfg.save_scene_graphs and memory is not None and hasattr(memory, "export"):
+                    memory.export(out / "scene_graphs" / f"seed_{seed}")
+                if isinstance(policy, MemoryAgent):
+                    policy.close()
+                env.close()
+    finally:
+        bar.close()
+        if store is not None:
+            store.close()
     metrics = summarize(records, latency)
     metrics["policy"] = tag
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
@@ -128,10 +150,19 @@ def records_as_dicts(records: list[EpisodeRecord]) -> list[dict[str, Any]]:
 def build_policy(cfg: RunConfig, env: gym.Env[Any, Any], seed: int) -> Policy:
     """The configured agent: the memory agent with its memory mode, or a registered policy."""
     if cfg.policy == "agent":
-        from robomem.agent import AgentConfig, MemoryAgent
-
-        return MemoryAgent(AgentConfig(memory=cfg.memory, planner=cfg.planner))
+        return MemoryAgent(AgentConfig(memory=cfg.memory, planner=cfg.planner,
+                                       modules=cfg.memory_system, critic=cfg.critic))
     return make_policy(cfg.policy, env, seed)
+
+
+def open_store(cfg: RunConfig) -> Store | None:
+    """The run's lifelong store (``store=PATH``), opened for writing, or None."""
+    if cfg.store is None:
+        return None
+    if cfg.policy != "agent" or cfg.memory != "full":
+        raise ValueError(f"store={cfg.store!r} needs the memory agent with memory=full; this "
+                         f"run uses policy={cfg.policy!r}, memory={cfg.memory!r}")
+    return Store.open(cfg.store)
 
 
 def reference_steps(env: gym.Env[Any, Any]) -> int | None:
@@ -146,9 +177,11 @@ def reference_steps(env: gym.Env[Any, Any]) -> int | None:
 
 
 def _episode(env: gym.Env[Any, Any], policy: Policy, seed: int, k: int,
-             latency: dict[str, list[float]], spl: bool) -> EpisodeRecord:
+             latency: dict[str, list[float]], spl: bool,
+             task: dict[str, Any] | None = None) -> EpisodeRecord:
     t0 = time.perf_counter()
-    obs_d, info = env.reset(seed=seed if k == 0 else None)
+    obs_d, info = env.reset(seed=seed if k == 0 else None,
+                            options={"task": task} if task is not None else None)
     obs = Observation.from_gym(obs_d, info)
     ref = reference_steps(env) if spl else None
     policy.reset(obs)
@@ -167,10 +200,12 @@ def _episode(env: gym.Env[Any, Any], policy: Policy, seed: int, k: int,
         if terminated or truncated:
             success = bool(info.get("success", False))
             break
-    task = info.get("task", {})
+    policy.end_episode(success, steps)
+    env_task = dict(info.get("task", {}))
     spl_value = (ref / max(ref, steps) if success and ref else 0.0) if ref is not None else None
-    return EpisodeRecord(seed, k, obs.instruction, str(task.get("family", "")), success, steps,
-                         failed, time.perf_counter() - t0, dict(policy.stats()), ref, spl_value)
+    return EpisodeRecord(seed, k, obs.instruction, str(env_task.get("family", "")), success,
+                         steps, failed, time.perf_counter() - t0, dict(policy.stats()), ref,
+                         spl_value, env_task or None)
 
 
 def summarize(records: list[EpisodeRecord], latency: dict[str, list[float]]) -> dict[str, Any]:

@@ -62,6 +62,10 @@ ACTION_EVENTS = {
     "ToggleObjectOn": EVENT_TOGGLED_ON,
     "ToggleObjectOff": EVENT_TOGGLED_OFF,
 }
+# "<objectId> <phrase>" in a failed action's error message (AI2-THOR's wording) -> the state
+FEEDBACK_STATES = (("is closed", EVENT_CLOSED), ("is already open", EVENT_OPENED),
+                   ("is already closed", EVENT_CLOSED), ("is already on", EVENT_TOGGLED_ON),
+                   ("is already off", EVENT_TOGGLED_OFF))
 
 
 @dataclass
@@ -211,9 +215,15 @@ class Preprocessor:
                    for t in cands)
 
     def _action_events(self, obs: Observation, action: Action | None) -> list[ObjectEvent]:
-        """Events the agent's own successful interaction implies; updates ``held``."""
-        if action is None or not obs.action_success or not action.object_id:
+        """Events the agent's own interaction implies; updates ``held``.
+
+        A failed interaction can still tell a state: "X is closed" (a put into a closed
+        receptacle) and "X is already open / closed / on / off" correct a stale belief.
+        """
+        if action is None or not action.object_id:
             return []
+        if not obs.action_success:
+            return self._feedback_events(obs, action.object_id)
         step, key = int(obs.step), action.object_id
         if action.name == "PickupObject":
             self.held = key
@@ -225,6 +235,12 @@ class Preprocessor:
             return [ObjectEvent(EVENT_PUT_DOWN, held, self.label_of(held), step, key)]
         kind = ACTION_EVENTS.get(action.name)
         return [] if kind is None else [ObjectEvent(kind, key, self.label_of(key), step)]
+
+    def _feedback_events(self, obs: Observation, key: str) -> list[ObjectEvent]:
+        """State events read from a failed action's error message."""
+        err = obs.action_error or ""
+        kind = next((k for phrase, k in FEEDBACK_STATES if f"{key} {phrase}" in err), None)
+        return [] if kind is None else [ObjectEvent(kind, key, self.label_of(key), int(obs.step))]
 
     def _summary(self, obs: Observation, action: Action | None, dets: list[Detection],
                  events: list[ObjectEvent]) -> str:

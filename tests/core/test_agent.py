@@ -8,6 +8,9 @@ import pytest
 from robomem.agent import AgentConfig, MemoryAgent
 from robomem.envs.household.generator import reachable_cells
 from robomem.envs.household.house import GRID
+from robomem.memory.builtin import SpatialModule
+from robomem.memory.system import MemorySystemConfig
+from robomem.planners.critic import CriticChain
 from robomem.types import Observation
 from tests.fixtures.household import make_env, make_sim, render_now
 
@@ -22,6 +25,7 @@ def _episode(env, agent: MemoryAgent, seed: int | None) -> tuple[bool, int]:
         obs = Observation.from_gym(o, info)
         steps += 1
         if term or trunc:
+            agent.end_episode(bool(info["success"]), steps)
             return bool(info["success"]), steps
 
 
@@ -86,3 +90,46 @@ def test_scene_graph_matches_ground_truth_on_a_walkthrough() -> None:
     right = [k for k in related if graph.node(k).parent == truth[k].parent]
     assert len(related) >= 0.8 * len(seen)
     assert len(right) >= 0.9 * len(related)
+
+
+HASH = {"episodic": {"encoder": "hash"}}
+
+
+def test_agent_remembers_episodes_and_recalls_them() -> None:
+    env = make_env(96, 96, families=["pick_and_place"], lifelong=True, step_limit=120)
+    agent = MemoryAgent(AgentConfig(modules=MemorySystemConfig(options=HASH)))
+    recalled: list[list[str]] = []
+    real = agent.system.recall
+
+    def spy(query):  # type: ignore[no-untyped-def]
+        ctx = real(query)
+        recalled.append([f.kind for f in ctx.all()])
+        return ctx
+
+    agent.system.recall = spy  # type: ignore[method-assign]
+    results = [_episode(env, agent, 3 if k == 0 else None) for k in range(3)]
+    assert agent.system.next_episode == 3
+    stats = agent.system.stats()
+    assert stats["episodic_episodes"] == 3 and stats["temporal_events"] > 0
+    assert stats["semantic_facts"] > 0
+    kinds = {k for r in recalled for k in r}
+    assert {"similar_episode", "seen", "last_seen", "likely_place"} <= kinds
+    if any(ok for ok, _ in results):
+        assert any(p.skill == "pickup" and p.status == "succeeded" and p.where
+                   for p in agent.plan) or not results[-1][0]
+    agent.close()
+
+
+def test_ablations_configure_the_memory_system() -> None:
+    no_spatial = MemoryAgent(AgentConfig(modules=MemorySystemConfig(modules=["temporal"])))
+    spatial = no_spatial.system.module("spatial")
+    assert isinstance(spatial, SpatialModule) and spatial.scope == "episode"
+    assert no_spatial.system.names == ["spatial", "temporal"]
+    no_critic = MemoryAgent(AgentConfig(critic=False, modules=MemorySystemConfig(
+        modules=["spatial"])))
+    critic = getattr(no_critic.planner, "critic", None)
+    assert isinstance(critic, CriticChain) and critic.critics == []
+    baseline = MemoryAgent(AgentConfig(memory="none"))
+    assert baseline.system.names == ["spatial"]
+    for a in (no_spatial, no_critic, baseline):
+        a.close()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from robomem.geometry import AABB
+from robomem.memory.base import Fact, MemoryContext
 from robomem.memory.spatial import SpatialMemory
 from robomem.percept import EVENT_OPENED, Detection, ObjectEvent, Percept
 from robomem.planners.base import PlanContext
 from robomem.planners.critic import PreconditionCritic
 from robomem.planners.instruction import Goal, parse_instruction
-from robomem.planners.symbolic import SymbolicPlanner, plan_subgoals
+from robomem.planners.symbolic import SymbolicPlanner, place_hints, plan_subgoals
 from robomem.policies.skills import (
     DONE,
     EXPLORE,
@@ -124,3 +125,59 @@ def test_a_failed_target_is_retried_once_then_blacklisted() -> None:
     assert (s.name, s.target) == (PICKUP, "Mug|1")
     s = planner.next_skill(ctx(mem, percept([]), s, failed))
     assert s.name == EXPLORE and planner.stats()["replans"] == 2
+
+
+def _recall(*facts: Fact) -> MemoryContext:
+    out: dict[str, list[Fact]] = {}
+    for f in facts:
+        out.setdefault(f.module, []).append(f)
+    return MemoryContext(out)
+
+
+def test_memory_guides_search_before_exploring() -> None:
+    mem = SpatialMemory()
+    mem.write(percept([COUNTER, CABINET]))  # no mug on the map
+    goal = parse_instruction("Put a mug on the counter top.")
+    plain = SymbolicPlanner()
+    plain.reset(goal)
+    assert plain.next_skill(ctx(mem, percept([]))).name == EXPLORE
+    semantic = Fact("semantic", "likely_place", "Mug", "Cabinet", 0.7)
+    planner = SymbolicPlanner()
+    planner.reset(goal)
+    c = PlanContext(0, percept([]), mem, None, None, _recall(semantic))
+    s = planner.next_skill(c)
+    assert (s.name, s.target) == (OPEN, "Cabinet|1")  # a closed cabinet: look inside
+    assert planner.stats()["memory_guided"] == 1
+    # it does not look in the same place twice: the next call explores
+    assert planner.next_skill(c).name == EXPLORE
+    # too weak a hint is not worth a detour
+    weak = SymbolicPlanner()
+    weak.reset(goal)
+    c = PlanContext(0, percept([]), mem, None, None,
+                    _recall(Fact("semantic", "likely_place", "Mug", "Cabinet", 0.1)))
+    assert weak.next_skill(c).name == EXPLORE
+
+
+def test_episodic_success_beats_semantic_and_failures_are_avoided() -> None:
+    mem = SpatialMemory()
+    mem.write(percept([COUNTER, CABINET]))
+    won = Fact("episodic", "similar_episode", "put a mug on the shelf", "succeeded", 0.9,
+               {"success": True, "plan": [{"skill": PICKUP, "label": "Mug", "target": "Mug|1",
+                                           "status": "succeeded", "where": "CounterTop",
+                                           "where_key": "CounterTop|1"}]})
+    semantic = Fact("semantic", "likely_place", "Mug", "Cabinet", 0.7)
+    keys, labels, avoid = place_hints("Mug", PlanContext(0, percept([]), mem, None, None,
+                                                         _recall(won, semantic)))
+    assert keys == {"CounterTop|1": 0.9} and labels["Cabinet"] == 0.7 and avoid == set()
+    planner = SymbolicPlanner()
+    planner.reset(parse_instruction("Put a mug on the counter top."))
+    s = planner.next_skill(PlanContext(0, percept([]), mem, None, None,
+                                       _recall(won, semantic)))
+    assert s.target == "CounterTop|1"
+    lost = Fact("episodic", "similar_episode", "put a mug on the shelf", "failed", 0.9,
+                {"success": False, "plan": [{"skill": OPEN, "label": "Cabinet",
+                                             "target": "Cabinet|1", "status": "failed"}]})
+    planner.reset(parse_instruction("Put a mug on the counter top."))
+    s = planner.next_skill(PlanContext(0, percept([]), mem, None, None,
+                                       _recall(lost, semantic)))
+    assert s.name == EXPLORE  # the only hinted place failed before: 0.7 - 1 is too weak

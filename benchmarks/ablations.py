@@ -1,0 +1,89 @@
+"""Does each memory module earn its place? Ablations on the lifelong Household suite.
+
+Every condition runs the same houses (one per seed) and task sequences, with objects tidied
+away between episodes. Conditions:
+
+* ``full``: every module (spatial, temporal, episodic, semantic, working) and the critic;
+* ``no_spatial``: the map lives for one episode only (the agent still needs a map to walk);
+* ``no_episodic``, ``no_semantic``, ``no_temporal``, ``no_working``: that module left out;
+* ``no_critic``: every module, no precondition critic;
+* ``none``: the no-memory baseline (a map forgotten at every subgoal).
+
+Reports success rate (95% Wilson interval) and steps per success (95% bootstrap interval),
+writes ``ablations.json`` and ``ablations.png``.
+
+    python benchmarks/ablations.py --seeds 3 --tasks 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python benchmarks/x.py` too
+
+from benchmarks.common import OUT, condition_result, plot_conditions, write_json
+from robomem.config import load_config
+from robomem.memory.system import ALL_MODULES
+from robomem.runner import run
+
+
+def _without(name: str) -> list[str]:
+    return [f"memory_system.modules=[{','.join(m for m in ALL_MODULES if m != name)}]"]
+
+
+CONDITIONS: dict[str, list[str]] = {
+    "full": [],
+    "no_spatial": _without("spatial"),
+    "no_episodic": _without("episodic"),
+    "no_semantic": _without("semantic"),
+    "no_temporal": _without("temporal"),
+    "no_working": _without("working"),
+    "no_critic": ["critic=false"],
+    "none": ["memory=none"],
+}
+DEFAULT = ["full", "no_spatial", "no_episodic", "no_semantic", "no_critic", "none"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--seeds", type=int, default=3, help="houses (seeds 0..N-1)")
+    ap.add_argument("--tasks", type=int, default=30, help="lifelong tasks per house")
+    ap.add_argument("--size", type=int, default=300, help="image width and height")
+    ap.add_argument("--relocation", type=float, default=0.2, help="tidy-up probability")
+    ap.add_argument("--encoder", default="minilm", help="episodic text encoder: minilm | hash")
+    ap.add_argument("--conditions", nargs="+", default=DEFAULT, choices=list(CONDITIONS))
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    warnings.filterwarnings("ignore", module="gymnasium")
+    seeds = f"seeds=[{','.join(str(s) for s in range(args.seeds))}]"
+    results = {}
+    t0 = time.perf_counter()
+    for name in args.conditions:
+        over = [*CONDITIONS[name], seeds, f"episodes={args.tasks}", f"env.width={args.size}",
+                f"env.height={args.size}", "env.lifelong=true",
+                f"env.relocation_prob={args.relocation}", f"out={args.out / 'runs'}",
+                f"name=ablation_{name}", "save_scene_graphs=false", "spl=false"]
+        if name != "none" and "episodic" not in name:
+            over.append(f"memory_system.options.episodic.encoder={args.encoder}")
+        res = run(load_config(None, over), progress=True)
+        results[name] = condition_result(res)
+        print(f"{name:12s} success {results[name]['success_rate']:.1%}  steps/success "
+              f"{results[name]['steps_per_success']}", flush=True)
+    summary = {"seeds": args.seeds, "tasks_per_seed": args.tasks, "encoder": args.encoder,
+               "relocation_prob": args.relocation, "conditions": results,
+               "seconds": time.perf_counter() - t0}
+    path = write_json("ablations", summary, args.out)
+    plot_conditions(results, f"Ablations, lifelong Household: {args.seeds} houses x "
+                             f"{args.tasks} tasks", args.out / "ablations.png")
+    print(json.dumps({k: {"success": v["success_rate"], "steps/success": v["steps_per_success"]}
+                      for k, v in results.items()}, indent=1))
+    print(f"-> {path}")
+
+
+if __name__ == "__main__":
+    main()
