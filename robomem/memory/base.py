@@ -224,11 +224,14 @@ class MemoryModule(ABC):
     Hooks are called from a worker thread, one call at a time per module and in order, so a
     module needs no lock of its own as long as only the memory system calls it. ``blocking``
     modules are always awaited (the agent navigates on spatial memory); the others may miss
-    the system's deadline, and then their answer is left out of that recall.
+    the system's deadline, and then their answer is left out of that recall. ``light``
+    modules (microseconds of Python per call) run in the caller's thread while the others
+    work on theirs, since handing them to a thread would cost more than their work.
     """
 
     name: ClassVar[str] = ""
     blocking: ClassVar[bool] = False
+    light: ClassVar[bool] = False  # cheap: run in the caller's thread (a hop costs more)
 
     def begin_episode(self, start: EpisodeStart) -> None:  # noqa: B027  (optional hook)
         """A new episode begins."""

@@ -118,6 +118,7 @@ class TemporalModule(MemoryModule):
     """
 
     name = "temporal"
+    light = True
 
     def __init__(self, recent: int = 5) -> None:
         self.memory = TemporalMemory()
@@ -191,6 +192,7 @@ class WorkingModule(MemoryModule):
     """
 
     name = "working"
+    light = True
 
     def __init__(self, capacity: int = 16, policy: str = "recency_relevance",
                  half_life: float = 20.0) -> None:

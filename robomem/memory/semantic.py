@@ -158,6 +158,7 @@ class SemanticMemory(MemoryModule):
     """
 
     name: ClassVar[str] = "semantic"
+    light: ClassVar[bool] = True  # microseconds of graph bookkeeping per call
 
     def __init__(self, tau: float = 5.0, smoothing: float = 1.0,
                  pickup_weight: float = 2.0) -> None:

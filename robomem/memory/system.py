@@ -107,7 +107,7 @@ class MemorySystem:
         self.parallel = parallel
         self.deadline = deadline_ms / 1000.0
         self._pools = ({m.name: ThreadPoolExecutor(1, thread_name_prefix=f"memory-{m.name}")
-                        for m in modules} if parallel else {})
+                        for m in modules if not m.light} if parallel else {})
         self._pending: dict[str, list[Future[Any]]] = {m.name: [] for m in modules}
         self.timings_ms: dict[str, list[float]] = {}
         self.late_counts: dict[str, int] = dict.fromkeys(names, 0)
@@ -222,19 +222,25 @@ class MemorySystem:
         """Run ``call`` on every module; results by name, without the late ones."""
         if not self.parallel:
             return {m.name: self._timed(m.name, hook, partial(call, m)) for m in self.modules}
+        t0 = time.perf_counter()
         futures: dict[str, Future[T]] = {}
         for m in self.modules:
+            if m.light:
+                continue
             self._pending[m.name] = [f for f in self._pending[m.name] if not f.done()
                                      or f.exception() is not None]
             futures[m.name] = self._pools[m.name].submit(self._timed, m.name, hook,
                                                          partial(call, m))
-        must = [futures[m.name] for m in self.modules if m.blocking or not deadline]
-        rest = [futures[m.name] for m in self.modules if not (m.blocking or not deadline)]
-        t0 = time.perf_counter()
+        # light modules run here meanwhile
+        done_inline = {m.name: self._timed(m.name, hook, partial(call, m))
+                       for m in self.modules if m.light}
+        awaited = {m.name for m in self.modules if m.blocking or not deadline}
+        must = [f for name, f in futures.items() if name in awaited]
+        rest = [f for name, f in futures.items() if name not in awaited]
         wait(must)
         if rest:
             wait(rest, timeout=max(0.0, self.deadline - (time.perf_counter() - t0)))
-        out: dict[str, T] = {}
+        out: dict[str, T] = dict(done_inline)
         for name, f in futures.items():
             if f.done():
                 out[name] = f.result()  # a module's error surfaces here

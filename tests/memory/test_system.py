@@ -43,6 +43,11 @@ class BlockingSlow(Slow):
     blocking: ClassVar[bool] = True
 
 
+class LightSlow(Slow):
+    name = "light"
+    light: ClassVar[bool] = True
+
+
 class Broken(MemoryModule):
     name = "broken"
 
@@ -119,6 +124,18 @@ def test_modules_run_side_by_side_on_their_own_threads() -> None:
     system.close()
     assert elapsed < 0.18, f"two 0.1 s writes took {elapsed:.3f} s: not in parallel"
     assert mods[0].threads != other.threads
+
+
+def test_light_modules_run_in_the_callers_thread_meanwhile() -> None:
+    heavy, light = Slow(0.1), LightSlow(0.1)
+    system = MemorySystem([heavy, light], parallel=True)
+    t0 = time.perf_counter()
+    system.write(step_input(0, 0))
+    elapsed = time.perf_counter() - t0
+    system.close()
+    assert light.threads == {threading.current_thread().name}
+    assert heavy.threads != light.threads
+    assert elapsed < 0.18, f"the light module did not overlap the heavy one ({elapsed:.3f} s)"
 
 
 def test_late_module_is_left_out_and_catches_up_in_order() -> None:
