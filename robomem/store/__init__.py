@@ -28,7 +28,8 @@ from robomem.store.errors import (
     StoreLockedError,
     StoreVersionError,
 )
-from robomem.store.store import MIGRATIONS, SCHEMA_VERSION, Store
+from robomem.store.schema import MIGRATIONS, SCHEMA_VERSION
+from robomem.store.store import Store
 
 __all__ = [
     "MIGRATIONS",

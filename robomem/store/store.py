@@ -1,11 +1,8 @@
 """The persistent store: one directory with an SQLite database, derived files and a lock.
 
-Layout of a store directory::
-
-    memory.sqlite   blobs, records and meta (SQLite, WAL mode); the source of truth
-    index/          derived files (faiss indexes, ...) from write_file(); rebuildable
-    snapshots/      consistent copies of memory.sqlite (snapshot(), and before migrations)
-    LOCK            who holds the store for writing (pid, host, since, command)
+:class:`Store` is the store behind ``--store``; its directory layout is described in
+:mod:`robomem.store.layout`, its database schema and migrations in :mod:`robomem.store.schema`,
+and its single-writer lock in :mod:`robomem.store.lock`.
 
 Durability: the database runs in WAL mode with ``synchronous=NORMAL``. Every committed
 transaction survives a crash of the process (an exception, ``SIGKILL``, the OOM killer);
@@ -13,12 +10,10 @@ after a power cut the last few commits may be lost, but the database stays consi
 Files under ``index/`` are written atomically but outside the database's transactions, so
 after a crash they may be missing or older than the records, and must be rebuilt from them.
 
-One writer: a writable open takes an exclusive ``flock`` on ``LOCK``. The operating system
-drops that lock when the holder exits in any way, even ``SIGKILL``, so a lock is never
-stale and there is nothing to clean up after a crash; the pid and command written into the
-file only serve the error message a second writer gets. (``flock`` is not reliable on some
-network filesystems; keep stores on a local disk.) Read-only opens take no lock and can run
-beside the writer; they see every transaction committed before each read.
+One writer: a writable open takes an exclusive ``flock`` on ``LOCK``, which the operating
+system drops when the holder exits in any way, so a lock is never stale. Read-only opens
+take no lock and can run beside the writer; they see every transaction committed before
+each read.
 
 Example:
     >>> import tempfile
@@ -38,108 +33,57 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import os
 import re
-import shlex
-import socket
 import sqlite3
-import sys
 import threading
 import time
 import urllib.parse
 import weakref
-from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
 from robomem import __version__
 from robomem.memory.base import StoredRecord
-from robomem.store.atomic import atomic_write, fsync_dir
+from robomem.store.atomic import atomic_write
 from robomem.store.errors import (
     StoreCorruptError,
     StoreError,
-    StoreLockedError,
     StoreVersionError,
 )
-
-DB_NAME = "memory.sqlite"
-INDEX_DIR = "index"
-SNAPSHOT_DIR = "snapshots"
-LOCK_NAME = "LOCK"
-
-SCHEMA_VERSION = 2
-"""The schema this robomem writes; older stores are migrated on a writable open."""
-
-# The current schema, created in one transaction for a new store. Kept equal to what the
-# migrations produce from version 1 (tests/store/test_migrations.py checks it).
-_SCHEMA: tuple[str, ...] = (
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE blobs(name TEXT PRIMARY KEY, data BLOB NOT NULL, updated REAL NOT NULL)",
-    "CREATE TABLE records("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " kind TEXT NOT NULL,"
-    " episode INTEGER NOT NULL,"
-    " step INTEGER NOT NULL,"
-    " key TEXT NOT NULL,"
-    " label TEXT NOT NULL,"
-    " data TEXT NOT NULL,"  # JSON
-    " vector BLOB,"  # little-endian float32, NULL when the record has none
-    " dim INTEGER)",  # the vector's length, NULL when none
-    "CREATE INDEX records_kind_id ON records(kind, id)",
-    "CREATE INDEX records_kind_episode ON records(kind, episode)",
-    "CREATE INDEX records_kind_key ON records(kind, key)",
-    "CREATE INDEX records_kind_label ON records(kind, label)",
+from robomem.store.layout import (
+    DB_NAME,
+    INDEX_DIR,
+    SNAPSHOT_DIR,
+    check_store_dir,
+    derived_file_path,
+    dir_bytes,
+    snapshot_files,
+    write_snapshot,
+)
+from robomem.store.lock import acquire_lock, release_lock
+from robomem.store.schema import (
+    INSERT_RECORD,
+    SCHEMA_VERSION,
+    SELECT_RECORDS,
+    MigrationError,
+    create_schema,
+    decode_record,
+    encode_record,
+    migrate,
 )
 
-
-def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
-    """Version 2 stores each vector's length in ``dim`` and indexes records by label."""
-    conn.execute("ALTER TABLE records ADD COLUMN dim INTEGER")
-    conn.execute("UPDATE records SET dim = length(vector) / 4 WHERE vector IS NOT NULL")
-    conn.execute("CREATE INDEX IF NOT EXISTS records_kind_label ON records(kind, label)")
-
-
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migrate_1_to_2,)
-"""``MIGRATIONS[i]`` turns schema version ``i + 1`` into ``i + 2`` (run inside a transaction)."""
-
-assert len(MIGRATIONS) == SCHEMA_VERSION - 1, "one migration per schema version step"
-
 _BATCH = 512  # records read per query by records()
-_FILE_NAME_BAD = ("/", "\\", "\0")
 _LABEL_RE = re.compile(r"^[A-Za-z0-9_.-]*$")
-
-
-def _utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _json_default(value: Any) -> Any:
-    """Numpy scalars and arrays in record data become JSON numbers and lists."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def _dir_bytes(directory: Path) -> int:
-    if not directory.is_dir():
-        return 0
-    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
 
 
 def _release(conn: sqlite3.Connection | None, lock_fd: int | None, owner: int) -> None:
     """Close the connection, then empty and unlock ``LOCK`` (also run if a Store is dropped).
 
-    Does nothing in a forked child (``owner`` is the opening process's pid): the child
-    shares the parent's lock, and unlocking it there would unlock the parent's store.
+    Does nothing in a forked child (``owner`` is the opening process's pid): the child shares
+    the parent's connection and lock, and unlocking it there would unlock the parent's store.
     """
     if os.getpid() != owner:
         return
@@ -148,11 +92,7 @@ def _release(conn: sqlite3.Connection | None, lock_fd: int | None, owner: int) -
             conn.close()
     finally:
         if lock_fd is not None:
-            try:
-                os.ftruncate(lock_fd, 0)
-                fcntl.flock(lock_fd, fcntl.LOCK_UN)
-            finally:
-                os.close(lock_fd)
+            release_lock(lock_fd, owner)
 
 
 class Store:
@@ -179,9 +119,9 @@ class Store:
         lock_fd: int | None = None
         conn: sqlite3.Connection | None = None
         try:
-            self._check_dir()
+            check_store_dir(self.path, readonly)
             if not readonly:
-                lock_fd = self._take_lock()
+                lock_fd = acquire_lock(self.path)
             conn = self._connect()
             self._conn = conn
             self._prepare()
@@ -329,13 +269,11 @@ class Store:
         """
         if not isinstance(kind, str) or not kind:
             raise ValueError(f"record kind must be a non-empty string, got {kind!r}")
-        params = [self._row_params(kind, r) for r in rows]
+        params = [encode_record(kind, r) for r in rows]
         ids: list[int] = []
         with self.transaction():
             for p in params:
-                cur = self._conn.execute(
-                    "INSERT INTO records(kind, episode, step, key, label, data, vector, dim) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", p)
+                cur = self._conn.execute(INSERT_RECORD, p)
                 assert cur.lastrowid is not None
                 ids.append(cur.lastrowid)
         return ids
@@ -350,12 +288,9 @@ class Store:
         while True:
             with self._lock:
                 self._check_open()
-                rows = self._conn.execute(
-                    "SELECT id, episode, step, key, label, data, vector, dim FROM records "
-                    "WHERE kind = ? AND id > ? ORDER BY id LIMIT ?",
-                    (kind, last, _BATCH)).fetchall()
+                rows = self._conn.execute(SELECT_RECORDS, (kind, last, _BATCH)).fetchall()
             for row in rows:
-                yield self._record(kind, row)
+                yield decode_record(kind, row, self.path)
             if len(rows) < _BATCH:
                 return
             last = rows[-1][0]
@@ -386,13 +321,13 @@ class Store:
             ValueError: ``name`` is not a plain file name.
             StoreError: the store is read-only or closed.
         """
-        target = self._file_path(name)
+        target = derived_file_path(self.path, name)
         self._check_writable(f"write_file({name!r})")
         atomic_write(target, data)
 
     def read_file(self, name: str) -> bytes | None:
         """A derived file's bytes, or None when it is missing."""
-        target = self._file_path(name)
+        target = derived_file_path(self.path, name)
         self._check_open()
         try:
             return target.read_bytes()
@@ -459,7 +394,7 @@ class Store:
             if self._depth or self._conn.in_transaction:
                 raise StoreError(f"store {self.path}: snapshot() inside transaction() would "
                                  "copy uncommitted writes; call it after the block")
-            return self._snapshot(label)
+            return write_snapshot(self._conn, self.path, label)
 
     def summary(self) -> dict[str, Any]:
         """What the store holds, for ``robomem inspect`` (JSON-friendly).
@@ -477,11 +412,11 @@ class Store:
             by_prefix.setdefault(n.split("/", 1)[0] if "/" in n else "", []).append(n)
         files = {n: (self.path / INDEX_DIR / n).stat().st_size for n in self.file_names()}
         snapdir = self.path / SNAPSHOT_DIR
-        snaps = sorted(p.name for p in snapdir.glob("*.sqlite")) if snapdir.is_dir() else []
+        snaps = [p.name for p in snapshot_files(self.path)]
         db_bytes = sum(p.stat().st_size for p in (self.db_path, self.path / f"{DB_NAME}-wal",
                                                   self.path / f"{DB_NAME}-shm") if p.is_file())
-        sizes = {"database": db_bytes, "index": _dir_bytes(self.path / INDEX_DIR),
-                 "snapshots": _dir_bytes(snapdir)}
+        sizes = {"database": db_bytes, "index": dir_bytes(self.path / INDEX_DIR),
+                 "snapshots": dir_bytes(snapdir)}
         sizes["total"] = sum(sizes.values())
         return {
             "path": str(self.path),
@@ -497,87 +432,6 @@ class Store:
         }
 
     # ------------------------------------------------------------ internals: opening
-    def _check_dir(self) -> None:
-        """Refuse a path that is a file, or a directory that holds something else."""
-        if self.path.exists() and not self.path.is_dir():
-            raise StoreError(f"store path {self.path} is a file, not a directory; a store is a "
-                             f"directory holding {DB_NAME}: pass a new or empty directory, "
-                             "or an existing store")
-        if self.readonly:
-            if not self.db_path.is_file():
-                raise StoreError(f"no store at {self.path} (no {DB_NAME}); a read-only open "
-                                 "needs an existing store")
-            return
-        if not self.path.exists():
-            self.path.mkdir(parents=True, exist_ok=True)
-            return
-        if self.db_path.exists():
-            return
-        foreign = []
-        for entry in sorted(self.path.iterdir()):
-            if entry.name == LOCK_NAME and entry.is_file():
-                continue
-            if entry.name in (INDEX_DIR, SNAPSHOT_DIR) and entry.is_dir() \
-                    and not any(entry.iterdir()):
-                continue
-            foreign.append(entry.name + ("/" if entry.is_dir() else ""))
-        if not foreign:
-            return
-        hint = ""
-        if (self.path / SNAPSHOT_DIR).is_dir() and any((self.path / SNAPSHOT_DIR).iterdir()):
-            hint = (f"; its {SNAPSHOT_DIR}/ suggests the database was lost: copy a snapshot "
-                    f"to {self.db_path} to restore it")
-        raise StoreError(f"{self.path} is not a robomem store: it has no {DB_NAME} but holds "
-                         f"{', '.join(foreign[:5])}{' ...' if len(foreign) > 5 else ''}; "
-                         f"pass a new or empty directory, or an existing store{hint}")
-
-    def _take_lock(self) -> int:
-        """Take the exclusive flock on LOCK and record who we are; returns its fd."""
-        lock_path = self.path / LOCK_NAME
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            try:
-                raw = os.pread(fd, 65536, 0)
-            finally:
-                os.close(fd)
-            raise self._locked_error(raw) from None
-        except BaseException:
-            os.close(fd)
-            raise
-        try:
-            info = {"pid": os.getpid(), "host": socket.gethostname(), "since": _utc_now(),
-                    "command": shlex.join(sys.argv)}
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
-            os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            raise
-        return fd
-
-    def _locked_error(self, raw: bytes) -> StoreLockedError:
-        try:
-            holder = json.loads(raw.decode())
-            if not isinstance(holder, dict):
-                raise ValueError(holder)
-        except ValueError:
-            holder = {}
-        advice = "wait for it to finish, or use another --store"
-        if not holder:
-            return StoreLockedError(f"store {self.path} is in use by another robomem process "
-                                    f"(it is still starting; see {self.path / LOCK_NAME}); "
-                                    f"{advice}")
-        who = (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')} since "
-               f"{holder.get('since', '?')}: {holder.get('command', '?')}")
-        if holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
-            return StoreLockedError(f"store {self.path} is already open for writing in this "
-                                    f"process ({who}); close it first, or use that Store",
-                                    holder)
-        return StoreLockedError(f"store {self.path} is in use by another robomem process "
-                                f"({who}); {advice}", holder)
-
     def _connect(self) -> sqlite3.Connection:
         try:
             if self.readonly:
@@ -644,34 +498,21 @@ class Store:
             self._conn.execute("PRAGMA synchronous=NORMAL")
 
     def _create(self) -> None:
-        now = _utc_now()
         with self.transaction():
-            for stmt in _SCHEMA:
-                self._conn.execute(stmt)
-            self._conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [
-                ("schema_version", str(SCHEMA_VERSION)), ("created", now),
-                ("robomem_version", __version__)])
+            create_schema(self._conn)
 
     def _migrate(self, version: int) -> None:
         if version < 1:
             raise StoreVersionError(f"store {self.path} has schema version {version}; robomem "
                                     f"migrates from version 1 up to {SCHEMA_VERSION} only")
-        snap = self._snapshot(f"schema-v{version}")
-        step = version
+        snap = write_snapshot(self._conn, self.path, f"schema-v{version}")
         try:
-            with self.transaction():
-                for step in range(version, SCHEMA_VERSION):
-                    MIGRATIONS[step - 1](self._conn)
-                self._conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                                   (str(SCHEMA_VERSION),))
-                self._conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-                                   ("migrated", f"{_utc_now()} from v{version} by robomem "
-                                    f"{__version__}"))
-        except Exception as e:
+            migrate(self._conn, version, self.transaction)
+        except MigrationError as e:
             raise StoreError(f"migrating store {self.path} from schema v{version} to "
-                             f"v{SCHEMA_VERSION} failed at step v{step}->v{step + 1} ({e}); "
-                             f"it was rolled back, the store is unchanged; a copy taken "
-                             f"before is at {snap}") from e
+                             f"v{SCHEMA_VERSION} failed at step v{e.step}->v{e.step + 1} "
+                             f"({e.cause}); it was rolled back, the store is unchanged; a "
+                             f"copy taken before is at {snap}") from e.cause
 
     def _db_error(self, e: sqlite3.DatabaseError) -> StoreError:
         if isinstance(e, sqlite3.OperationalError):
@@ -681,7 +522,7 @@ class Store:
 
     def _corrupt(self, message: str) -> StoreCorruptError:
         snapdir = self.path / SNAPSHOT_DIR
-        snaps = sorted(snapdir.glob("*.sqlite")) if snapdir.is_dir() else []
+        snaps = snapshot_files(self.path)
         restore = (f"restore the newest snapshot ({snaps[-1]}) by copying it over "
                    f"{self.db_path} and deleting {DB_NAME}-wal and {DB_NAME}-shm"
                    if snaps else f"restore a copy from {snapdir} (there is none now)")
@@ -700,73 +541,3 @@ class Store:
         if self.readonly:
             raise StoreError(f"store {self.path} is open read-only; {what} needs a writable "
                              "open (Store.open(path) without readonly=True)")
-
-    def _file_path(self, name: str) -> Path:
-        if (not isinstance(name, str) or not name or name in (".", "..")
-                or name.startswith(".") or any(c in name for c in _FILE_NAME_BAD)):
-            raise ValueError(f"derived file name {name!r} is not allowed: use a plain file name "
-                             "such as 'episodic.faiss' (no path separators, no leading '.', "
-                             "not '..')")
-        return self.path / INDEX_DIR / name
-
-    def _row_params(self, kind: str, r: StoredRecord) -> tuple[Any, ...]:
-        where = f"record of kind {kind!r} (episode {r.episode}, step {r.step})"
-        try:
-            data = json.dumps(r.data, default=_json_default, separators=(",", ":"))
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"{where}: data is not JSON-serialisable ({e}); use str, "
-                            "numbers, bools, None, lists and dicts with str keys") from e
-        vector: bytes | None = None
-        dim: int | None = None
-        if r.vector is not None:
-            v = np.asarray(r.vector, dtype="<f4")
-            if v.ndim != 1:
-                raise ValueError(f"{where}: vector must be one-dimensional, got shape "
-                                 f"{v.shape}; flatten it (e.g. v.reshape(-1))")
-            vector, dim = v.tobytes(), int(v.shape[0])
-        return (kind, int(r.episode), int(r.step), str(r.key), str(r.label), data, vector, dim)
-
-    def _record(self, kind: str, row: tuple[Any, ...]) -> StoredRecord:
-        rid, episode, step, key, label, data, blob, dim = row
-        vector: NDArray[np.float32] | None = None
-        if blob is not None:
-            if dim is None or len(blob) != 4 * dim:
-                raise StoreCorruptError(f"store {self.path}: record {rid} of kind {kind!r} has "
-                                        f"a {len(blob)}-byte vector but dim {dim}")
-            vector = np.frombuffer(blob, dtype="<f4").astype(np.float32)
-        try:
-            fields = json.loads(data)
-        except ValueError as e:
-            raise StoreCorruptError(f"store {self.path}: record {rid} of kind {kind!r} has "
-                                    f"data that is not JSON ({e})") from e
-        return StoredRecord(episode=int(episode), step=int(step), key=key, label=label,
-                            data=fields, vector=vector, id=int(rid))
-
-    def _snapshot(self, label: str) -> Path:
-        snapdir = self.path / SNAPSHOT_DIR
-        snapdir.mkdir(exist_ok=True)
-        stem = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-        if label:
-            stem += f"-{label}"
-        final = snapdir / f"{stem}.sqlite"
-        n = 1
-        while final.exists():
-            final = snapdir / f"{stem}-{n}.sqlite"
-            n += 1
-        tmp = snapdir / f".{final.name}.tmp"
-        dst = sqlite3.connect(tmp)
-        try:
-            self._conn.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")
-            dst.close()
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, final)
-        except BaseException:
-            dst.close()
-            for p in (tmp, Path(f"{tmp}-journal")):
-                with contextlib.suppress(FileNotFoundError):
-                    p.unlink()
-            raise
-        fsync_dir(snapdir)
-        return final

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from robomem.memory.base import StoredRecord
-from robomem.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError, StoreVersionError
-from robomem.store import store as store_mod
+from robomem.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError, StoreVersionError, schema
 
 # The version-1 schema as robomem 0.0 wrote it: no records.dim column, no label index, and
 # the database in rollback-journal mode.
@@ -116,10 +115,10 @@ def test_failed_migration_rolls_back(tmp_path, monkeypatch):
     build_v1(tmp_path)
 
     def broken(conn: sqlite3.Connection) -> None:
-        store_mod._migrate_1_to_2(conn)
+        schema._migrate_1_to_2(conn)
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(store_mod, "MIGRATIONS", (broken,))
+    monkeypatch.setattr(schema, "MIGRATIONS", (broken,))
     with pytest.raises(StoreError, match=r"from schema v1 to v2 failed at step v1->v2 "
                                          r"\(disk on fire\); it was rolled back"):
         Store.open(tmp_path)
