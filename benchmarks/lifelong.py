@@ -20,41 +20,38 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python benchmarks/x.py` too
 
-from benchmarks.common import OUT, condition_result, plot_conditions, write_json
+from benchmarks.common import (
+    condition_result,
+    plot_conditions,
+    suite_arguments,
+    suite_overrides,
+    write_json,
+)
 from robomem.config import load_config
 from robomem.runner import run
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--seeds", type=int, default=1, help="houses (seeds 0..N-1)")
-    ap.add_argument("--tasks", type=int, default=20, help="tasks per house and pass")
-    ap.add_argument("--size", type=int, default=300, help="image width and height")
-    ap.add_argument("--relocation", type=float, default=0.2, help="tidy-up probability")
+    suite_arguments(ap, tasks=20, seeds=1)
     ap.add_argument("--encoder", default="minilm", help="episodic text encoder: minilm | hash")
-    ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     warnings.filterwarnings("ignore", module="gymnasium")
     store = args.out / "lifelong_store"
     if store.exists():
         shutil.rmtree(store)
-    seeds = f"seeds=[{','.join(str(s) for s in range(args.seeds))}]"
-    base = [seeds, f"episodes={args.tasks}", f"env.width={args.size}",
-            f"env.height={args.size}", "env.lifelong=true",
-            f"env.relocation_prob={args.relocation}", f"out={args.out / 'runs'}",
-            "save_scene_graphs=false", "spl=false"]
     t0 = time.perf_counter()
     # The task sequence: drawn once (by an oracle run, whose moves do not matter), then
     # replayed in both passes, so they face the same tasks in the same houses.
-    draw = run(load_config(None, [*base, "policy=oracle", "name=lifelong_tasks"]),
-               progress=False)
+    draw = run(load_config(None, [*suite_overrides(args, "lifelong_tasks"), "policy=oracle",
+                                  "spl=false"]), progress=False)
     tasks: dict[int, list[dict[str, Any]]] = {}
     for e in draw.episodes:
         assert e.task is not None
         tasks.setdefault(e.seed, []).append(e.task)
     results = {}
     for name in ("pass_1", "pass_2"):
-        over = [*base, f"name=lifelong_{name}", f"store={store}",
+        over = [*suite_overrides(args, f"lifelong_{name}"), "spl=false", f"store={store}",
                 f"memory_system.options.episodic.encoder={args.encoder}"]
         res = run(load_config(None, over), progress=True, tasks=tasks)
         results[name] = condition_result(res)

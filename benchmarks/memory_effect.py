@@ -18,7 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python benchmarks/x.py` too
 
-from benchmarks.common import OUT, condition_result, plot_conditions, write_json
+from benchmarks.common import (
+    condition_result,
+    plot_conditions,
+    suite_arguments,
+    suite_overrides,
+    write_json,
+)
 from robomem.config import load_config
 from robomem.runner import run
 
@@ -28,22 +34,14 @@ CONDITIONS = {"full": ["policy=agent", "memory=full"], "none": ["policy=agent", 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--seeds", type=int, default=3, help="houses (seeds 0..N-1)")
-    ap.add_argument("--tasks", type=int, default=30, help="lifelong tasks per house")
-    ap.add_argument("--size", type=int, default=300, help="image width and height")
-    ap.add_argument("--relocation", type=float, default=0.2, help="tidy-up probability")
+    suite_arguments(ap)
     ap.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
-    ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     warnings.filterwarnings("ignore", module="gymnasium")
-    seeds = f"seeds=[{','.join(str(s) for s in range(args.seeds))}]"
     results = {}
     t0 = time.perf_counter()
     for name in args.conditions:
-        over = [*CONDITIONS[name], seeds, f"episodes={args.tasks}", f"env.width={args.size}",
-                f"env.height={args.size}", "env.lifelong=true",
-                f"env.relocation_prob={args.relocation}", f"out={args.out / 'runs'}",
-                f"name=memory_effect_{name}", "save_scene_graphs=false",
+        over = [*CONDITIONS[name], *suite_overrides(args, f"memory_effect_{name}"),
                 f"spl={'true' if name in ('full', 'none') else 'false'}"]
         res = run(load_config(None, over), progress=True)
         results[name] = condition_result(res)

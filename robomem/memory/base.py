@@ -263,3 +263,27 @@ class MemoryModule(ABC):
 
 
 MEMORY_MODULES: Registry[type[MemoryModule]] = Registry("memory module")
+
+
+def check_document(doc: object, fmt: str, version: int, what: str) -> dict[str, Any]:
+    """A saved module state's header, checked: ``{"format": fmt, "version": version, ...}``.
+
+    Raises:
+        ValueError: not a dict of format ``fmt`` (naming what it is instead), or another
+            version (naming the one supported).
+
+    Example:
+        >>> check_document({"format": "x", "version": 1}, "x", 1, "x memory")["version"]
+        1
+        >>> check_document({"format": "x", "version": 7}, "x", 1, "x memory")
+        Traceback (most recent call last):
+        ...
+        ValueError: unsupported x memory version 7; supported: 1
+    """
+    if not isinstance(doc, Mapping) or doc.get("format") != fmt:
+        got = doc.get("format") if isinstance(doc, Mapping) else type(doc).__name__
+        raise ValueError(f"not a {what} document (format {got!r}, expected {fmt!r})")
+    if doc.get("version") != version:
+        raise ValueError(f"unsupported {what} version {doc.get('version')!r}; "
+                         f"supported: {version}")
+    return dict(doc)

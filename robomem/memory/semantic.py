@@ -73,6 +73,7 @@ from robomem.memory.base import (
     MemoryQuery,
     MemoryStorage,
     StepInput,
+    check_document,
 )
 
 __all__ = ["ACTION_SKILLS", "BLOB", "FACT_KINDS", "SemanticMemory", "retention"]
@@ -500,13 +501,7 @@ class SemanticMemory(MemoryModule):
                 data = json.loads(data)
             except (UnicodeDecodeError, ValueError) as e:
                 raise ValueError(f"semantic memory document is not JSON: {e}") from e
-        if not isinstance(data, Mapping) or data.get("format") != FORMAT:
-            got = data.get("format") if isinstance(data, Mapping) else type(data).__name__
-            raise ValueError(f"not a semantic memory document (format {got!r}, "
-                             f"expected {FORMAT!r})")
-        if data.get("version") != VERSION:
-            raise ValueError(f"unsupported semantic memory version {data.get('version')!r}; "
-                             f"supported: {VERSION}")
+        data = check_document(data, FORMAT, VERSION, "semantic memory")
         raw = data.get("graph")
         try:
             try:

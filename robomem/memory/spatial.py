@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from robomem.memory.base import check_document
 from robomem.memory.navigation import Cell, astar, cell_of, viewpoints
 from robomem.memory.occupancy import Frontier, OccupancyGrid
 from robomem.memory.rooms import RoomMap
@@ -269,13 +270,7 @@ class SpatialMemory:
         except (KeyError, UnicodeDecodeError, ValueError) as e:
             raise ValueError(f"unreadable spatial memory data ({len(data)} bytes): no readable "
                              f"'meta' part ({e!r})") from e
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-            raise ValueError(f"unreadable spatial memory data: format {got!r}, expected "
-                             f"{FORMAT!r}")
-        if meta.get("version") != VERSION:
-            raise ValueError(f"unsupported spatial memory version {meta.get('version')!r}; "
-                             f"supported: {VERSION}")
+        meta = check_document(meta, FORMAT, VERSION, "spatial memory")
         try:
             return cls._restore(meta, arrays, cfg)
         except (KeyError, TypeError, IndexError, AttributeError) as e:
