@@ -65,6 +65,7 @@ class SpatialModule(MemoryModule):
             if raw is not None:
                 try:
                     self.memory = SpatialMemory.from_bytes(raw, self.memory.cfg)
+                    forget_states(self.memory)
                 except ValueError as e:  # saved with another map geometry, say
                     warnings.warn(f"spatial memory: the stored map of {start.scene!r} cannot "
                                   f"be used ({e}); starting an empty map", stacklevel=2)
@@ -107,6 +108,19 @@ class SpatialModule(MemoryModule):
     @staticmethod
     def _blob(scene: str) -> str:
         return f"spatial/{scene}"
+
+
+def forget_states(memory: SpatialMemory) -> None:
+    """A stored map is from another day: keep where things are, not what state they are in.
+
+    Doors, fridges and lamps are opened, closed and switched by others in the meantime, and
+    a stale "the fridge is open" makes a put fail or a "the lamp is on" end an episode early.
+    Open and toggled states become unknown, so the planner opens or switches and reads the
+    answer (a "... is already open" reply is a fine answer).
+    """
+    for node in memory.graph.nodes():
+        node.is_open = None
+        node.is_toggled = None
 
 
 @MEMORY_MODULES.register("temporal")

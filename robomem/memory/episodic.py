@@ -214,7 +214,9 @@ class EpisodicMemory(MemoryModule):
         frame_size: their largest side in pixels.
         scene_bonus: added to the similarity of an episode from the query's scene.
         min_similarity: episodes less similar than this are not recalled.
-        flush_every: step texts waiting to be encoded before a batch is encoded.
+        flush_every: step texts waiting to be encoded before a batch is encoded mid-episode
+            (the default, larger than most episodes, keeps the model off the per-step path
+            so a recall never queues behind a batch; the episode's end encodes the rest).
         hnsw_m: links per node (``hnsw``).
         ef_search: query beam width (``hnsw``).
     """
@@ -223,7 +225,7 @@ class EpisodicMemory(MemoryModule):
 
     def __init__(self, *, encoder: str | TextEncoder = "minilm", index: str = "flat",
                  step_embeddings: bool = True, max_key_frames: int = 4, frame_size: int = 96,
-                 scene_bonus: float = 0.1, min_similarity: float = 0.0, flush_every: int = 64,
+                 scene_bonus: float = 0.1, min_similarity: float = 0.0, flush_every: int = 512,
                  hnsw_m: int = 32, ef_search: int = 64) -> None:
         if index not in INDEX_KINDS:
             raise ValueError(f"unknown episodic index kind {index!r}; "
