@@ -46,6 +46,7 @@ MAX_VETOES = 6
 FAILURES_BEFORE_BLACKLIST = 2  # a failed skill is retried once (from elsewhere) on a target
 MAX_GUIDED = 3  # memory-guided looks per subgoal before exploring
 MIN_PLACE_SCORE = 0.25  # weakest memory hint worth a detour
+STRONG_PLACE_SCORE = 0.9  # a hint that beats an old belief (a near-identical past episode)
 
 
 @dataclass
@@ -215,6 +216,14 @@ class SymbolicPlanner(Planner):
             else:
                 cands = [n for n in mem.where_is(sg.label)
                          if n.key not in sg.blacklist and not n.held and self._fresh(n, ctx)]
+            if cands and sg.guided < MAX_GUIDED and self._all_inherited(cands, ctx):
+                # every instance is an old belief: a near-identical past episode's place
+                # is the better first guess
+                guided = self._remembered_place(sg, ctx, STRONG_PLACE_SCORE,
+                                                {n.parent for n in cands if n.parent})
+                if guided is not None:
+                    sg.guided += 1
+                    return guided
             if cands:
                 node = cands[0] if len(cands) == 1 else self._nearest(cands, ctx)
                 parent = mem.graph.node(node.parent) if node.parent else None
@@ -286,7 +295,15 @@ class SymbolicPlanner(Planner):
                 return Skill(NAVIGATE, node.key, node.label)
         return Skill(DONE)  # searched everywhere: give up
 
-    def _remembered_place(self, sg: Subgoal, ctx: PlanContext) -> Skill | None:
+    @staticmethod
+    def _all_inherited(nodes: list[ObjectNode], ctx: PlanContext) -> bool:
+        """Whether spatial memory recalls every one of ``nodes`` as a belief from a stored map."""
+        old = {str(f.value) for f in ctx.recall.of("spatial", "seen") if f.data.get("inherited")}
+        return bool(old) and all(n.key in old for n in nodes)
+
+    def _remembered_place(self, sg: Subgoal, ctx: PlanContext,
+                          min_score: float = 0.0, skip: set[str] | None = None
+                          ) -> Skill | None:
         """Look first where memory says ``sg.label`` was found before.
 
         Episodic memory: the receptacles similar successful episodes picked it up from
@@ -302,10 +319,10 @@ class SymbolicPlanner(Planner):
         chosen: ObjectNode | None = None
         for n in ctx.memory.graph.nodes():
             if (not n.receptacle or n.pickupable or n.key in self.searched
-                    or n.key in sg.blacklist):
+                    or n.key in sg.blacklist or n.key in (skip or ())):
                 continue
             score = keys.get(n.key, 0.0) + labels.get(n.label, 0.0) - (n.key in avoid)
-            if score < MIN_PLACE_SCORE:
+            if score < max(MIN_PLACE_SCORE, min_score):
                 continue
             rank = (-score, n.box.distance_to((p.x, 1.5, p.z)), n.key)
             if best is None or rank < best:

@@ -53,6 +53,7 @@ class SpatialModule(MemoryModule):
         self.scope = scope
         self.memory = SpatialMemory(cfg)
         self.scene: str | None = None
+        self.inherited: set[str] = set()  # objects believed from a stored map, not seen since
         self._storage: MemoryStorage | None = None
         self._dirty = False
 
@@ -60,12 +61,13 @@ class SpatialModule(MemoryModule):
         """Switch to the episode's scene (loading its map) or, per episode, start afresh."""
         if self.scope == "episode" or start.scene != self.scene:
             self.memory.reset()
+            self.inherited = set()
             raw = (self._storage.get_blob(self._blob(start.scene))
                    if self._storage is not None and self.scope == "lifelong" else None)
             if raw is not None:
                 try:
                     self.memory = SpatialMemory.from_bytes(raw, self.memory.cfg)
-                    forget_states(self.memory)
+                    self.inherited = forget_states(self.memory)
                 except ValueError as e:  # saved with another map geometry, say
                     warnings.warn(f"spatial memory: the stored map of {start.scene!r} cannot "
                                   f"be used ({e}); starting an empty map", stacklevel=2)
@@ -74,6 +76,7 @@ class SpatialModule(MemoryModule):
     def write(self, step: StepInput) -> None:
         """Fold the percept into the maps."""
         self.memory.write(step.percept)
+        self.inherited -= {d.key for d in step.percept.detections if d.visible}
         self._dirty = True
 
     def recall(self, query: MemoryQuery) -> list[Fact]:
@@ -83,13 +86,14 @@ class SpatialModule(MemoryModule):
             for n in sorted(self.memory.where_is(label), key=lambda n: -n.confidence):
                 out.append(Fact(self.name, "seen", label, n.key, n.confidence,
                                 {"parent": n.parent or "", "room": n.room or "",
-                                 "last_seen": n.last_seen}))
+                                 "last_seen": n.last_seen, "inherited": n.key in self.inherited}))
         return out
 
     def reset(self) -> None:
         """Forget the map."""
         self.memory.reset()
         self.scene = None
+        self.inherited = set()
 
     def attach(self, storage: MemoryStorage) -> None:
         """Remember the store; scene maps load when their scene comes up."""
@@ -110,17 +114,26 @@ class SpatialModule(MemoryModule):
         return f"spatial/{scene}"
 
 
-def forget_states(memory: SpatialMemory) -> None:
+def forget_states(memory: SpatialMemory) -> set[str]:
     """A stored map is from another day: keep where things are, not what state they are in.
 
     Doors, fridges and lamps are opened, closed and switched by others in the meantime, and
     a stale "the fridge is open" makes a put fail or a "the lamp is on" end an episode early.
     Open and toggled states become unknown, so the planner opens or switches and reads the
-    answer (a "... is already open" reply is a fine answer).
+    answer (a "... is already open" reply is a fine answer). Things that can be carried may
+    have been moved: their confidence halves (one look at an empty spot drops them).
+
+    Returns:
+        The keys of the carriable objects, believed but not seen today.
     """
+    moved: set[str] = set()
     for node in memory.graph.nodes():
         node.is_open = None
         node.is_toggled = None
+        if node.pickupable:
+            node.confidence *= 0.5
+            moved.add(node.key)
+    return moved
 
 
 @MEMORY_MODULES.register("temporal")

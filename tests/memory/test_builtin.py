@@ -36,6 +36,11 @@ def test_spatial_keeps_a_map_per_scene_and_reloads_it_without_stale_states() -> 
     assert {n.key for n in later.memory.graph.nodes()} == {"Fridge|1", "Mug|1"}
     reloaded = later.memory.graph.node("Fridge|1")
     assert reloaded is not None and reloaded.is_open is None  # someone may have closed it
+    assert later.inherited == {"Mug|1"}  # it may have been moved, too
+    old = later.recall(MemoryQuery(1, 0, "house", labels=("Mug",)))
+    assert old[0].data["inherited"] is True and old[0].score < facts[0].score
+    later.write(step_input(1, 0, ["Mug"]))
+    assert later.inherited == set()  # seen today
     later.begin_episode(start(2, scene="elsewhere"))
     assert len(later.memory.graph) == 0  # a scene it has never seen starts empty
 

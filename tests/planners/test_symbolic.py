@@ -181,3 +181,27 @@ def test_episodic_success_beats_semantic_and_failures_are_avoided() -> None:
     s = planner.next_skill(PlanContext(0, percept([]), mem, None, None,
                                        _recall(lost, semantic)))
     assert s.name == EXPLORE  # the only hinted place failed before: 0.7 - 1 is too weak
+
+
+def test_a_near_identical_past_episode_beats_an_old_belief() -> None:
+    mem = SpatialMemory()
+    mem.write(percept([MUG, COUNTER, CABINET]))
+    goal = parse_instruction("Put a mug on the counter top.")
+    hint = Fact("episodic", "similar_episode", "put a mug on the counter top", "succeeded",
+                1.0, {"success": True, "plan": [
+                    {"skill": PICKUP, "label": "Mug", "target": "Mug|1", "status": "succeeded",
+                     "where": "Cabinet", "where_key": "Cabinet|1"}]})
+
+    def seen(inherited: bool) -> Fact:
+        return Fact("spatial", "seen", "Mug", "Mug|1", 0.5, {"inherited": inherited})
+
+    fresh = SymbolicPlanner()
+    fresh.reset(goal)
+    s = fresh.next_skill(PlanContext(0, percept([]), mem, None, None, _recall(hint, seen(False))))
+    assert (s.name, s.target) == (PICKUP, "Mug|1")  # seen today: trust the map
+    old = SymbolicPlanner()
+    old.reset(goal)
+    c = PlanContext(0, percept([]), mem, None, None, _recall(hint, seen(True)))
+    s = old.next_skill(c)
+    assert (s.name, s.target) == (OPEN, "Cabinet|1")  # a belief from another day: check first
+    assert old.next_skill(c).name == PICKUP  # looked there: back to the map's belief
