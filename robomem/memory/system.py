@@ -51,14 +51,17 @@ class MemorySystemConfig:
     Attributes:
         modules: registered module names, in order (``robomem`` ships spatial, temporal,
             episodic, semantic and working).
-        parallel: fan out to one worker thread per module (False: run them in turn).
+        parallel: fan out to a worker thread per heavy module (False: run them in turn).
+            Off by default: on 2 cores with CPU-bound modules it measured 0.87x (see
+            ``benchmarks/parallel_memory.py``); turn it on where modules wait on I/O (a remote
+            model or store) or where more cores are free.
         deadline_ms: how long a write or recall waits for non-blocking modules.
         options: per-module constructor keyword arguments, e.g.
             ``{"episodic": {"encoder": "hash"}}``.
     """
 
     modules: list[str] = field(default_factory=lambda: list(ALL_MODULES))
-    parallel: bool = True
+    parallel: bool = False
     deadline_ms: float = 1000.0
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
