@@ -229,19 +229,19 @@ class MiniLMEncoder(TextEncoder):
         """Encode ``texts`` as a ``(len(texts), dim)`` float32 array of unit-norm rows."""
         items = self._check(texts)
         out = np.zeros((len(items), self.dim), np.float32)
-        todo: dict[str, list[int]] = {}
+        missing: dict[str, list[int]] = {}
         with self._cache_lock:
             for row, text in enumerate(items):
                 vec = self._cache.get(text)
                 if vec is None:
-                    todo.setdefault(text, []).append(row)
+                    missing.setdefault(text, []).append(row)
                 else:
                     self._cache.move_to_end(text)
                     out[row] = vec
                     self.hits += 1
-        if not todo:
+        if not missing:
             return out
-        new = list(todo)
+        new = list(missing)
         with self._loaded.lock:
             vecs = self._loaded.model.encode(new, batch_size=self.batch_size,
                                              convert_to_numpy=True, normalize_embeddings=True,
@@ -250,7 +250,7 @@ class MiniLMEncoder(TextEncoder):
         with self._cache_lock:
             self.misses += len(new)
             for text, vec in zip(new, vecs):
-                out[todo[text]] = vec
+                out[missing[text]] = vec
                 if self.cache_size:
                     self._cache[text] = vec
                     self._cache.move_to_end(text)
