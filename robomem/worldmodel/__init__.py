@@ -1,7 +1,12 @@
-"""World-model backbones: selective state-space (Mamba-style) sequence models in pure torch."""
+"""World-model backbones (selective SSM, causal transformer) behind one interface and a registry.
+
+:class:`SSMBackbone` (Mamba-style) and :class:`CausalTransformer` are pure-torch sequence models
+sharing the :class:`Backbone` interface; :func:`make_backbone` builds one by name.
+"""
 
 from __future__ import annotations
 
+from robomem.worldmodel.backbone import BACKBONES, Backbone, SSMBackboneAdapter, make_backbone
 from robomem.worldmodel.ssm import (
     SelectiveSSM,
     SSMBackbone,
@@ -9,11 +14,18 @@ from robomem.worldmodel.ssm import (
     selective_scan_chunked,
     selective_scan_sequential,
 )
+from robomem.worldmodel.transformer import CausalTransformer, KVCache
 
 __all__ = [
+    "BACKBONES",
+    "Backbone",
+    "CausalTransformer",
+    "KVCache",
     "SSMBackbone",
+    "SSMBackboneAdapter",
     "SSMState",
     "SelectiveSSM",
+    "make_backbone",
     "selective_scan_chunked",
     "selective_scan_sequential",
 ]
