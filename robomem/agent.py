@@ -47,7 +47,7 @@ from robomem.memory.spatial import SpatialMemory, SpatialMemoryConfig
 from robomem.memory.system import MemorySystem, MemorySystemConfig, build_module
 from robomem.percept import EVENT_APPEARED, Percept
 from robomem.planners.base import PlanContext, Planner, planner_class
-from robomem.planners.critic import CriticChain, PreconditionCritic
+from robomem.planners.critic import CriticChain
 from robomem.planners.instruction import Goal, InstructionError, parse_instruction
 from robomem.planners.loop_detector import BREAK, GIVE_UP, LoopDetector
 from robomem.policies.base import POLICIES, Policy
@@ -111,9 +111,7 @@ class MemoryAgent(Policy):
         planner_cls = planner_class(self.cfg.planner)
         self.planner: Planner = planner_cls()
         if not self.cfg.critic and hasattr(self.planner, "critic"):
-            self.planner.critic = CriticChain([])
-        elif hasattr(self.planner, "critic"):
-            self.planner.critic = CriticChain([PreconditionCritic()])
+            self.planner.critic = CriticChain([])  # planners bring their critic by default
         self.executor = Executor(self.cfg.executor)
         self.loops = LoopDetector(self.cfg.repeat_limit, self.cfg.patience,
                                   self.cfg.max_loop_breaks)
@@ -273,7 +271,7 @@ class MemoryAgent(Policy):
 
     def _step_input(self, obs: Observation, percept: Percept) -> StepInput:
         graph = self.memory.graph
-        types = self.memory.rooms.room_types(graph) if self.memory.rooms.room_ids() else {}
+        types: dict[str, str] | None = None  # room types, worked out once if a room is needed
         parents: dict[str, str] = {}
         rooms: dict[str, str] = {}
         for d in percept.detections:
@@ -283,8 +281,11 @@ class MemoryAgent(Policy):
             parent = graph.node(node.parent) if node.parent else None
             if parent is not None:
                 parents[d.key] = parent.label
-            if node.room and node.room in types:
-                rooms[d.key] = types[node.room]
+            if node.room:
+                if types is None:
+                    types = self.memory.rooms.room_types(graph)
+                if node.room in types:
+                    rooms[d.key] = types[node.room]
         return StepInput(self.episode, self.step_index, obs.scene, percept, self.last_action,
                          obs.action_success, obs.action_error or "", self._labels(), rooms,
                          parents)

@@ -97,11 +97,12 @@ class MemorySystem:
 
     Args:
         modules: the modules, each with a distinct ``name``.
-        parallel: one worker thread per module (False: in the caller's thread).
+        parallel: a worker thread per heavy module (False, the default: in the caller's
+            thread, module by module; see :class:`MemorySystemConfig`).
         deadline_ms: the wait for non-blocking modules on write and recall.
     """
 
-    def __init__(self, modules: list[MemoryModule], parallel: bool = True,
+    def __init__(self, modules: list[MemoryModule], parallel: bool = False,
                  deadline_ms: float = 1000.0) -> None:
         names = [m.name for m in modules]
         if len(set(names)) != len(names) or "" in names:
