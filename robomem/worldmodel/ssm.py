@@ -91,25 +91,6 @@ class SSMState:
         return SSMState(conv=self.conv.detach(), ssm=self.ssm.detach())
 
 
-def _segsum(log_a: Tensor) -> Tensor:
-    """Stable segment sums along dim 1: ``out[:, t, s] = sum(log_a[:, s+1 : t+1])`` for s <= t.
-
-    Args:
-        log_a: shape ``(B, T, ...)``.
-
-    Returns:
-        Shape ``(B, T, T, ...)``; entries with ``s > t`` are ``-inf``.
-    """
-    t_len = log_a.shape[1]
-    x = log_a.unsqueeze(2).expand(log_a.shape[0], t_len, t_len, *log_a.shape[2:])
-    idx = torch.arange(t_len, device=log_a.device)
-    strict = (idx[:, None] > idx[None, :]).view(1, t_len, t_len, *([1] * (log_a.dim() - 2)))
-    x = x.masked_fill(~strict, 0.0)
-    out = torch.cumsum(x, dim=1)
-    lower = (idx[:, None] >= idx[None, :]).view(1, t_len, t_len, *([1] * (log_a.dim() - 2)))
-    return out.masked_fill(~lower, float("-inf"))
-
-
 def selective_scan_sequential(
     log_a: Tensor, u: Tensor, c: Tensor, resets: Tensor, h0: Tensor
 ) -> tuple[Tensor, Tensor]:
@@ -139,10 +120,12 @@ def selective_scan_chunked(
 ) -> tuple[Tensor, Tensor]:
     """Chunked parallel form of :func:`selective_scan_sequential` (same arguments and result).
 
-    Inside each chunk every state is computed at once as a decay-weighted sum
-    ``h_t = sum_{s <= t} exp(sum_{k=s+1..t} log_a_k) u_s`` (with the carried state as a virtual
-    input at the chunk start); weights across a reset are zero. Chunks run sequentially, so
-    memory is ``O(B * chunk_size^2 * d_inner * d_state)``.
+    The recurrence ``h_t = a_t * h_{t-1} + u_t`` (``a_t = exp(log_a_t)``, zero at a reset) is
+    associative in the pairs ``(a, u)``. Inside each chunk all states are computed together
+    by a log-depth (Hillis-Steele) scan over those pairs: ``ceil(log2 chunk_size)`` rounds of
+    elementwise products, with no exponentials of sums, so it is as stable as the loop.
+    Chunks run in turn, carrying the state, so memory is
+    ``O(B * chunk_size * d_inner * d_state)`` per round.
 
     Args:
         log_a: log decay, shape ``(B, L, d_inner, d_state)``.
@@ -157,21 +140,21 @@ def selective_scan_chunked(
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    keep = (~resets).to(u.dtype)[..., None, None]
     h = h0
     ys = []
     for start in range(0, u.shape[1], chunk_size):
         stop = min(start + chunk_size, u.shape[1])
-        # Virtual step 0 carries the incoming state: log_a = 0, no reset, u = h.
-        la = torch.cat([torch.zeros_like(log_a[:, :1]), log_a[:, start:stop]], dim=1)
-        uu = torch.cat([h[:, None], u[:, start:stop]], dim=1)
-        rr = torch.cat([torch.zeros_like(resets[:, :1]), resets[:, start:stop]], dim=1)
-        seg = _segsum(la)  # (B, T, T, d_inner, d_state)
-        count = torch.cumsum(rr.to(torch.int64), dim=1)  # resets seen up to and incl. t
-        blocked = count[:, :, None] != count[:, None, :]  # a reset in (s, t]
-        seg = seg.masked_fill(blocked[..., None, None], float("-inf"))
-        hs = torch.einsum("btsdn,bsdn->btdn", torch.exp(seg), uu)[:, 1:]
-        ys.append(torch.einsum("btdn,btn->btd", hs, c[:, start:stop]))
-        h = hs[:, -1]
+        a = torch.exp(log_a[:, start:stop]) * keep[:, start:stop]
+        b = u[:, start:stop]
+        b = torch.cat([a[:, :1] * h[:, None] + b[:, :1], b[:, 1:]], dim=1)  # carry the state in
+        k = 1
+        while k < stop - start:  # after the round with offset k, b_t sums 2k steps back
+            b = torch.cat([b[:, :k], a[:, k:] * b[:, :-k] + b[:, k:]], dim=1)
+            a = torch.cat([a[:, :k], a[:, k:] * a[:, :-k]], dim=1)
+            k *= 2
+        ys.append(torch.einsum("btdn,btn->btd", b, c[:, start:stop]))
+        h = b[:, -1]
     return torch.cat(ys, dim=1), h
 
 
