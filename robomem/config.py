@@ -53,12 +53,15 @@ class RunConfig:
     planner: str = "symbolic"
     memory_system: MemorySystemConfig = field(default_factory=MemorySystemConfig)
     critic: bool = True
+    worldmodel_critic: str | None = None  # a model.pt from `robomem train worldmodel`
+    worldmodel_threshold: float = 0.2
     store: str | None = None
     episodes: int = 10
     seeds: list[int] = field(default_factory=lambda: [0])
     out: str = "runs"
     spl: bool = True
     save_scene_graphs: bool = True
+    trajectories: bool = False  # record world-model training data (RUN_DIR/trajectories/)
 
 
 def default_launch() -> Path:

@@ -22,7 +22,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -37,6 +37,9 @@ from robomem.policies.base import Policy, make_policy, policy_class
 from robomem.report import write_plots, write_report
 from robomem.store import Store
 from robomem.types import Observation
+
+if TYPE_CHECKING:
+    from robomem.worldmodel.data import TrajectoryRecorder
 
 
 @dataclass
@@ -98,6 +101,10 @@ def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None,
     policy_class(cfg.policy)  # an unknown name fails here, before any work
     planner_class(cfg.planner)  # so does an unknown planner
     make_env(cfg).close()  # and a bad env, scene or task family
+    if cfg.worldmodel_critic:  # and a missing or foreign world-model file
+        from robomem.worldmodel.train import load_worldmodel
+
+        load_worldmodel(cfg.worldmodel_critic, "cpu")
     tag = cfg.policy if cfg.policy != "agent" else f"agent-{cfg.memory}"
     out = folder or Path(cfg.out) / f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.name}-{tag}"
     out.mkdir(parents=True, exist_ok=True)
@@ -107,6 +114,11 @@ def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None,
     total = cfg.episodes * len(cfg.seeds)
     bar = tqdm(total=total, desc=f"robomem run ({tag})", unit="ep", disable=not progress)
     store = open_store(cfg)
+    recorder = None
+    if cfg.trajectories:  # torch is imported only when world-model data is recorded
+        from robomem.worldmodel.data import TRAJECTORY_DIR, TrajectoryRecorder
+
+        recorder = TrajectoryRecorder(out / TRAJECTORY_DIR)
     try:
         with (out / "episodes.jsonl").open("a") as log:
             for seed in cfg.seeds:
@@ -116,7 +128,7 @@ def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None,
                     policy.attach_store(store)
                 for k in range(cfg.episodes):
                     task = tasks[seed][k] if tasks is not None else None
-                    rec = _episode(env, policy, seed, k, latency, cfg.spl, task)
+                    rec = _episode(env, policy, seed, k, latency, cfg.spl, task, recorder)
                     records.append(rec)
                     log.write(json.dumps(asdict(rec)) + "\n")
                     log.flush()
@@ -151,7 +163,9 @@ def build_policy(cfg: RunConfig, env: gym.Env[Any, Any], seed: int) -> Policy:
     """The configured agent: the memory agent with its memory mode, or a registered policy."""
     if cfg.policy == "agent":
         return MemoryAgent(AgentConfig(memory=cfg.memory, planner=cfg.planner,
-                                       modules=cfg.memory_system, critic=cfg.critic))
+                                       modules=cfg.memory_system, critic=cfg.critic,
+                                       worldmodel_critic=cfg.worldmodel_critic,
+                                       worldmodel_threshold=cfg.worldmodel_threshold))
     return make_policy(cfg.policy, env, seed)
 
 
@@ -178,13 +192,17 @@ def reference_steps(env: gym.Env[Any, Any]) -> int | None:
 
 def _episode(env: gym.Env[Any, Any], policy: Policy, seed: int, k: int,
              latency: dict[str, list[float]], spl: bool,
-             task: dict[str, Any] | None = None) -> EpisodeRecord:
+             task: dict[str, Any] | None = None,
+             recorder: TrajectoryRecorder | None = None) -> EpisodeRecord:
     t0 = time.perf_counter()
     obs_d, info = env.reset(seed=seed if k == 0 else None,
                             options={"task": task} if task is not None else None)
     obs = Observation.from_gym(obs_d, info)
     ref = reference_steps(env) if spl else None
     policy.reset(obs)
+    if recorder is not None:
+        recorder.begin(obs, {"seed": seed, "episode": k, "scene": obs.scene,
+                             "instruction": obs.instruction})
     steps = failed = 0
     success = False
     while True:
@@ -192,9 +210,11 @@ def _episode(env: gym.Env[Any, Any], policy: Policy, seed: int, k: int,
         action = policy.act(obs)
         latency["policy_act"].append(time.perf_counter() - t)
         t = time.perf_counter()
-        obs_d, _, terminated, truncated, info = env.step(action.to_env())
+        obs_d, reward, terminated, truncated, info = env.step(action.to_env())
         latency["env_step"].append(time.perf_counter() - t)
         obs = Observation.from_gym(obs_d, info)
+        if recorder is not None:
+            recorder.record(action.name, obs, float(reward))
         steps += 1
         failed += not obs.action_success
         if terminated or truncated:
@@ -202,6 +222,8 @@ def _episode(env: gym.Env[Any, Any], policy: Policy, seed: int, k: int,
             break
     policy.end_episode(success, steps)
     env_task = dict(info.get("task", {}))
+    if recorder is not None:
+        recorder.end(success, f"seed{seed}_ep{k:04d}")
     spl_value = (ref / max(ref, steps) if success and ref else 0.0) if ref is not None else None
     return EpisodeRecord(seed, k, obs.instruction, str(env_task.get("family", "")), success,
                          steps, failed, time.perf_counter() - t0, dict(policy.stats()), ref,
