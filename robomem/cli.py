@@ -1,7 +1,8 @@
 """The ``robomem`` command line.
 
 robomem run [--config launch/household.yaml] [--store DIR] [--episodes N] [key=value ...]
-robomem inspect STORE [--out DIR]
+robomem inspect STORE [--out DIR] [--moment TEXT [-k N]]
+robomem train worldmodel --data RUN_DIR [--out DIR] [--resume] [key=value ...]
 robomem envs | scenes | policies | modules
 """
 
@@ -36,6 +37,23 @@ env.relocation_prob, env.families, env.n_rooms, env.step_limit.
 """
 
 
+TRAIN_HELP = """Train a world model on the trajectories of recorded runs.
+
+  robomem run trajectories=true --episodes 50 --out runs     # record training data
+  robomem train worldmodel --data runs/<run folder>           # train (SSM backbone)
+  robomem train worldmodel --data RUN_DIR backbone=transformer steps=5000
+  robomem train worldmodel --data RUN_DIR --resume            # continue after a stop
+
+The output folder holds checkpoint.pt (written every checkpoint_every steps and on Ctrl-C),
+model.pt (the best validation loss; what `worldmodel_critic=PATH` loads), history.jsonl,
+loss.png and metrics.json.
+
+Settings (KEY=VALUE): backbone (ssm | transformer), d_model, n_layers, steps, batch_size,
+seq_len, lr, grad_clip, val_fraction, eval_every, checkpoint_every, seed,
+device (auto | cpu | cuda).
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="robomem",
@@ -66,6 +84,26 @@ def _parser() -> argparse.ArgumentParser:
                                    "semantic facts, in OUT/report.md.")
     i.add_argument("store", metavar="STORE", help="the store directory (robomem run --store)")
     i.add_argument("--out", default=None, help="output folder (default: STORE/inspect)")
+    i.add_argument("--moment", default=None, metavar="TEXT",
+                   help="instead, recall the moment when TEXT: the best matching stored steps "
+                        "with their context (HCAM chunked recall over episodic memory)")
+    i.add_argument("-k", type=int, default=3, help="moments to recall (with --moment)")
+    tr = sub.add_parser("train", help="train a learned component from recorded runs",
+                        description="Train a learned component from recorded runs.")
+    what = tr.add_subparsers(dest="what", metavar="WHAT", required=True)
+    t = what.add_parser("worldmodel", help="a world model (SSM or transformer backbone)",
+                        description=TRAIN_HELP,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    t.add_argument("--data", action="append", required=True, metavar="RUN_DIR",
+                   help="a run folder recorded with `robomem run trajectories=true` "
+                        "(repeat --data to train on several)")
+    t.add_argument("--out", default=None,
+                   help="output folder (default: the first RUN_DIR/worldmodel-<backbone>)")
+    t.add_argument("--resume", action="store_true",
+                   help="continue from OUT/checkpoint.pt up to `steps`")
+    t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    t.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                   help="training settings, e.g. backbone=transformer steps=5000")
     sub.add_parser("envs", help="list the registered environments")
     sub.add_parser("scenes", help="list the shipped Household scene specs")
     sub.add_parser("policies", help="list the registered policies")
@@ -104,19 +142,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "inspect":
         return _inspect(args)
+    if args.command == "train":
+        return _train(args)
     return _run(args)
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from robomem.inspection import inspect_store
+    from robomem.inspection import inspect_store, moments_text, recall_moments
     from robomem.store import StoreError
 
     try:
+        if args.moment is not None:
+            print(moments_text(recall_moments(args.store, args.moment, args.k)))
+            return 0
         report = inspect_store(args.store, args.out)
     except (StoreError, ValueError) as e:
         print(f"robomem inspect: error: {e}", file=sys.stderr)
         return 2
     print(report.text())
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from robomem.worldmodel.data import load_trajectories
+    from robomem.worldmodel.train import TrainConfig, train_worldmodel
+
+    try:
+        bad = [o for o in args.overrides if "=" not in o]
+        if bad:
+            raise ValueError(f"settings must look like key=value, got {bad}")
+        cfg = TrainConfig.from_overrides(dict(o.split("=", 1) for o in args.overrides))
+        trajs, features = load_trajectories(args.data[0])
+        for extra in args.data[1:]:
+            more, other = load_trajectories(extra)
+            if other != features:
+                raise ValueError(f"{extra} was recorded with {other}, {args.data[0]} with "
+                                 f"{features}")
+            trajs += more
+        out = Path(args.out) if args.out else Path(args.data[0]) / f"worldmodel-{cfg.backbone}"
+        result = train_worldmodel(trajs, out, cfg, features, resume=args.resume,
+                                  progress=not args.no_progress)
+    except ValueError as e:
+        print(f"robomem train: error: {e}", file=sys.stderr)
+        return 2
+    best = "n/a" if result.best_val_loss is None else f"{result.best_val_loss:.4f}"
+    print(f"trained {result.step} steps on {len(trajs)} episodes, best validation loss {best}"
+          f" -> {result.folder}")
     return 0
 
 
