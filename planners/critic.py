@@ -2,8 +2,8 @@
 
 The symbolic precondition critic checks each skill against what memory believes: the
 hand must be empty to pick up, a receptacle must be open before putting into it, and so
-on. Critics compose: the first veto wins. Language-model and world-model critics plug in
-later through the same interface.
+on. Critics compose: the first veto wins. The world-model critic
+(:mod:`robomem.planners.worldmodel_critic`) and language-model critics use the same interface.
 
 Example:
     >>> from robomem.planners.critic import Verdict
@@ -28,6 +28,7 @@ from robomem.policies.skills import (
     TOGGLE_ON,
     Skill,
 )
+from robomem.types import Action, Observation
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,24 @@ class Verdict:
 
 
 class Critic(ABC):
-    """Reviews skills before they run."""
+    """Reviews skills before they run.
+
+    Critics that follow the episode (a world model carrying a recurrent state) override the
+    three hooks below; the agent calls them at every reset, observation and action.
+    """
 
     @abstractmethod
     def review(self, skill: Skill, ctx: PlanContext) -> Verdict:
         """Approve or veto ``skill``."""
+
+    def begin_episode(self) -> None:  # noqa: B027  (an optional hook)
+        """A new episode starts."""
+
+    def observe(self, obs: Observation) -> None:  # noqa: B027
+        """The observation the next action will be chosen on."""
+
+    def acted(self, action: Action) -> None:  # noqa: B027
+        """The action chosen on the last observation."""
 
 
 class PreconditionCritic(Critic):
@@ -93,6 +107,21 @@ class CriticChain(Critic):
 
     def __init__(self, critics: list[Critic]) -> None:
         self.critics = critics
+
+    def begin_episode(self) -> None:
+        """Pass the hook on to every critic."""
+        for c in self.critics:
+            c.begin_episode()
+
+    def observe(self, obs: Observation) -> None:
+        """Pass the hook on to every critic."""
+        for c in self.critics:
+            c.observe(obs)
+
+    def acted(self, action: Action) -> None:
+        """Pass the hook on to every critic."""
+        for c in self.critics:
+            c.acted(action)
 
     def review(self, skill: Skill, ctx: PlanContext) -> Verdict:
         """Ask each critic; return the first veto, else approve."""

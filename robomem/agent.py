@@ -47,7 +47,7 @@ from robomem.memory.spatial import SpatialMemory, SpatialMemoryConfig
 from robomem.memory.system import MemorySystem, MemorySystemConfig, build_module
 from robomem.percept import EVENT_APPEARED, Percept
 from robomem.planners.base import PlanContext, Planner, planner_class
-from robomem.planners.critic import CriticChain
+from robomem.planners.critic import Critic, CriticChain
 from robomem.planners.instruction import Goal, InstructionError, parse_instruction
 from robomem.planners.loop_detector import BREAK, GIVE_UP, LoopDetector
 from robomem.policies.base import POLICIES, Policy
@@ -76,6 +76,9 @@ class AgentConfig:
             ``modules.modules`` keeps a map for one episode at a time only.
         critic: check each skill's preconditions against memory before running it.
         key_frames: key frames (RGB thumbnails) kept per episode for episodic memory.
+        worldmodel_critic: a world model trained by ``robomem train worldmodel`` (its
+            ``model.pt`` or folder): it vetoes interaction skills it predicts will fail.
+        worldmodel_threshold: the world-model critic's veto threshold, in [0, 1].
     """
 
     memory: str = "full"
@@ -83,6 +86,8 @@ class AgentConfig:
     modules: MemorySystemConfig = field(default_factory=MemorySystemConfig)
     critic: bool = True
     key_frames: int = 4
+    worldmodel_critic: str | None = None
+    worldmodel_threshold: float = 0.2
     preprocess: PreprocessorConfig = field(default_factory=PreprocessorConfig)
     spatial: SpatialMemoryConfig = field(default_factory=SpatialMemoryConfig)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
@@ -112,6 +117,8 @@ class MemoryAgent(Policy):
         self.planner: Planner = planner_cls()
         if not self.cfg.critic and hasattr(self.planner, "critic"):
             self.planner.critic = CriticChain([])  # planners bring their critic by default
+        if self.cfg.worldmodel_critic:
+            self._add_worldmodel_critic(self.cfg.worldmodel_critic, self.cfg.worldmodel_threshold)
         self.executor = Executor(self.cfg.executor)
         self.loops = LoopDetector(self.cfg.repeat_limit, self.cfg.patience,
                                   self.cfg.max_loop_breaks)
@@ -135,6 +142,21 @@ class MemoryAgent(Policy):
         self.timings_ms: dict[str, list[float]] = {}
         self.counters: dict[str, float] = {}
         self.last_percept: Percept | None = None
+
+    def _add_worldmodel_critic(self, path: str, threshold: float) -> None:
+        from robomem.planners.worldmodel_critic import WorldModelCritic
+
+        if not isinstance(getattr(self.planner, "critic", None), Critic):
+            raise ValueError(f"planner {self.cfg.planner!r} takes no critic, so "
+                             f"worldmodel_critic={path!r} cannot be used with it")
+        wm = WorldModelCritic.from_checkpoint(path, threshold)
+        self.planner.critic = CriticChain([self.planner.critic, wm])  # type: ignore[attr-defined]
+
+    @property
+    def critic(self) -> Critic | None:
+        """The planner's critic (chain), if it has one."""
+        critic = getattr(self.planner, "critic", None)
+        return critic if isinstance(critic, Critic) else None
 
     @classmethod
     def from_env(cls, env: gym.Env[Any, Any], seed: int = 0) -> MemoryAgent:
@@ -176,6 +198,8 @@ class MemoryAgent(Policy):
         self._subgoal_seen = 0
         self.plan, self.frames = [], []
         self.counters = {"loop_breaks": 0.0, "skills": 0.0, "skill_failures": 0.0}
+        if self.critic is not None:
+            self.critic.begin_episode()
         try:
             self.goal = parse_instruction(obs.instruction)
             self.planner.reset(self.goal)
@@ -206,7 +230,12 @@ class MemoryAgent(Policy):
         self.last_percept = percept
         if self.step_index == 0:
             self._key_frame(obs)
+        critic = self.critic
+        if critic is not None:
+            critic.observe(obs)
         action = self._decide(obs, percept)
+        if critic is not None:
+            critic.acted(action)
         t3 = time.perf_counter()
         self._time("preprocess", t1 - t0)
         self._time("memory_write", t2 - t1)
@@ -235,6 +264,9 @@ class MemoryAgent(Policy):
         """Planner, executor and loop counters of the episode so far."""
         out = dict(self.counters)
         out.update(self.planner.stats())
+        critics = self.critic.critics if isinstance(self.critic, CriticChain) else [self.critic]
+        for c in critics:
+            out.update(getattr(c, "counters", {}))
         out.update({f"executor_{k}": v for k, v in self.executor.stats().items()})
         return out
 
