@@ -8,6 +8,9 @@ output folder (default ``STORE/inspect``):
 * ``timeline.png``: events per episode by kind, and each episode's steps and outcome;
 * ``report.md``: the summary, the episodes table, and the semantic facts.
 
+:func:`recall_moments` answers "recall the moment when ..." from a store
+(``robomem inspect STORE --moment TEXT``) with episodic memory's HCAM chunked recall.
+
 Example:
     >>> import tempfile
     >>> from robomem.inspection import inspect_store
@@ -32,6 +35,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from robomem.memory.base import Fact
 from robomem.memory.semantic import SemanticMemory
 from robomem.memory.spatial import SpatialMemory
 from robomem.store import Store
@@ -185,3 +189,45 @@ def _cell(v: Any) -> str:
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
+def recall_moments(path: str | Path, text: str, k: int = 3) -> list[Fact]:
+    """The ``k`` stored steps best matching ``text`` (read-only), best first.
+
+    The steps are searched with the encoder that embedded most of them (its name is kept with
+    every stored row), so their stored vectors are used as they are.
+
+    Raises:
+        robomem.store.StoreError: not a store, or a corrupt one.
+        ValueError: an empty ``text`` or ``k`` below 1.
+    """
+    from collections import Counter
+
+    from robomem.memory.chunk_recall import as_facts
+    from robomem.memory.episodic import STEP_KIND, EpisodicMemory
+
+    if not text.strip() or k < 1:
+        raise ValueError(f"need a non-empty text and k >= 1, got {text!r} and {k}")
+    store = Store.open(path, readonly=True)
+    try:
+        names = Counter(str(r.data.get("encoder", "minilm")) for r in store.records(STEP_KIND))
+        encoder = names.most_common(1)[0][0] if names else "minilm"
+        mem = EpisodicMemory(encoder=encoder)
+        mem.attach(store)
+    finally:
+        store.close()
+    return as_facts(mem.moments(text, k))
+
+
+def moments_text(facts: list[Fact]) -> str:
+    """Recalled moments as terminal lines: where, score, the step, and its context."""
+    if not facts:
+        return "no steps stored"
+    lines = []
+    for f in facts:
+        d = f.data
+        lines.append(f"episode {d['episode']} step {d['step']} in {d['scene']} "
+                     f"(score {f.score:.2f}, chunk score {d['chunk_score']:.2f}):")
+        lines += [f"  {'>' if c['step'] == d['step'] else ' '} {c['text']}"
+                  for c in d["context"]]
+    return "\n".join(lines)

@@ -105,7 +105,19 @@ class EpisodeOutcome:
 
 @dataclass(frozen=True)
 class MemoryQuery:
-    """What a planner asks memory."""
+    """What a planner asks memory.
+
+    Attributes:
+        episode: the asking episode.
+        step: the asking step.
+        scene: the current scene ("" for none).
+        instruction: the task text (episodic memory returns similar episodes for it).
+        labels: object types of interest.
+        pose: the agent's pose.
+        k: results per module at most.
+        moment: "recall the moment when ...": a description of a past step; episodic memory
+            answers with ``moment`` facts (HCAM chunked recall over every stored step).
+    """
 
     episode: int
     step: int
@@ -114,6 +126,7 @@ class MemoryQuery:
     labels: tuple[str, ...] = ()
     pose: AgentPose | None = None
     k: int = 5
+    moment: str = ""
 
 
 @dataclass(frozen=True)

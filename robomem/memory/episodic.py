@@ -43,7 +43,7 @@ import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -63,6 +63,9 @@ from robomem.memory.base import (
 )
 from robomem.memory.encoders import TextEncoder, make_encoder
 from robomem.memory.vector_index import IndexCorruptError, VectorIndex
+
+if TYPE_CHECKING:
+    from robomem.memory.chunk_recall import ChunkRecall, RecalledMoment
 
 EPISODE_KIND = "episode"  # record kind of episodes
 STEP_KIND = "episode_step"  # record kind of step embeddings
@@ -219,6 +222,8 @@ class EpisodicMemory(MemoryModule):
             so a recall never queues behind a batch; the episode's end encodes the rest).
         hnsw_m: links per node (``hnsw``).
         ef_search: query beam width (``hnsw``).
+        chunk_size: steps per chunk of moment recall (:meth:`moments`).
+        top_chunks: chunks searched step by step per moment query.
     """
 
     name: ClassVar[str] = "episodic"
@@ -226,12 +231,14 @@ class EpisodicMemory(MemoryModule):
     def __init__(self, *, encoder: str | TextEncoder = "minilm", index: str = "flat",
                  step_embeddings: bool = True, max_key_frames: int = 4, frame_size: int = 96,
                  scene_bonus: float = 0.1, min_similarity: float = 0.0, flush_every: int = 512,
-                 hnsw_m: int = 32, ef_search: int = 64) -> None:
+                 hnsw_m: int = 32, ef_search: int = 64, chunk_size: int = 16,
+                 top_chunks: int = 4) -> None:
         if index not in INDEX_KINDS:
             raise ValueError(f"unknown episodic index kind {index!r}; "
                              f"known: {', '.join(INDEX_KINDS)}")
         for pname, value, least in (("max_key_frames", max_key_frames, 0),
-                                    ("frame_size", frame_size, 1), ("flush_every", flush_every, 1)):
+                                    ("frame_size", frame_size, 1), ("flush_every", flush_every, 1),
+                                    ("chunk_size", chunk_size, 1), ("top_chunks", top_chunks, 1)):
             if value < least:
                 raise ValueError(f"{pname} must be at least {least}, got {value}")
         if not isinstance(encoder, (str, TextEncoder)):
@@ -244,6 +251,7 @@ class EpisodicMemory(MemoryModule):
         self.scene_bonus, self.min_similarity = scene_bonus, min_similarity
         self.flush_every = flush_every
         self.hnsw_m, self.ef_search = hnsw_m, ef_search
+        self.chunk_size, self.top_chunks = chunk_size, top_chunks
         self._lock = threading.RLock()
         self.reset()
 
@@ -264,6 +272,7 @@ class EpisodicMemory(MemoryModule):
             self._skipped = 0
             self._saved_episodes = 0
             self._saved_steps = 0
+            self._chunks: ChunkRecall | None = None  # built on the first moment query
 
     def begin_episode(self, start: EpisodeStart) -> None:
         """A new episode begins."""
@@ -303,16 +312,26 @@ class EpisodicMemory(MemoryModule):
             self._last_text = None
 
     def recall(self, query: MemoryQuery) -> list[Fact]:
-        """The ``query.k`` past episodes most like ``query.instruction``, as ``similar_episode``.
+        """Past episodes like ``query.instruction``, and moments like ``query.moment``.
+
+        With ``query.moment`` set, the ``query.k`` best matching steps come first as ``moment``
+        facts (:meth:`moments`, :func:`~robomem.memory.chunk_recall.as_facts`). Then the
+        ``query.k`` past episodes most like ``query.instruction``, as ``similar_episode``.
 
         Each fact's subject is the past instruction, its value ``succeeded`` or ``failed``,
         its score the similarity plus the same-scene bonus, and its data holds ``episode``,
         ``scene``, ``success``, ``steps``, ``family``, ``plan`` (a list of
         :class:`~robomem.memory.base.PlanStep` dicts), ``summary`` and ``similarity``.
         """
-        if not query.instruction.strip() or query.k < 1:
+        if query.k < 1:
             return []
         facts = []
+        if query.moment.strip():
+            from robomem.memory.chunk_recall import as_facts
+
+            facts.extend(as_facts(self.moments(query.moment, query.k)))
+        if not query.instruction.strip():
+            return facts
         for m in self.similar(query.instruction, query.k, scene=query.scene or None):
             r = m.record
             facts.append(Fact(self.name, "similar_episode", r.instruction,
@@ -369,6 +388,31 @@ class EpisodicMemory(MemoryModule):
                 return []
             hits = self._step_index.search_one(self.encoder.encode_one(text), k)
             return [StepMatch(self._steps[i], s) for i, s in hits]
+
+    def moments(self, text: str, k: int = 3, window: int | None = 2) -> list[RecalledMoment]:
+        """"Recall the moment when ...": the ``k`` stored steps best matching ``text``.
+
+        HCAM's two levels over every stored step (:class:`ChunkRecall`): chunks of
+        :attr:`chunk_size` steps of one episode are ranked by their mean embedding, and the
+        steps of the best :attr:`top_chunks` chunks by their own. The chunk summaries are
+        built from the stored step vectors (nothing is re-encoded) and rebuilt only after
+        new steps arrive.
+
+        Raises:
+            ValueError: an empty ``text``, ``k`` below 1 or a negative ``window``.
+        """
+        from robomem.memory.chunk_recall import ChunkRecall
+
+        with self._lock:
+            self._flush()
+            n = len(self._steps)
+            if self._chunks is None or len(self._chunks) != n:
+                vecs = (np.stack([self._step_index.vector(i) for i in range(n)]) if n
+                        else np.zeros((0, self.encoder.dim), np.float32))
+                self._chunks = ChunkRecall.build(self.encoder, self._steps, vecs,
+                                                 self.chunk_size, self.top_chunks)
+            chunks = self._chunks
+        return chunks.recall(text, k, window)
 
     def _flush(self) -> None:
         """Encode the waiting step texts in one batch and index them."""
@@ -446,6 +490,7 @@ class EpisodicMemory(MemoryModule):
             self._episodes = self._load_index(storage, EPISODES_FILE, ep_vecs)
             self._step_index = self._load_index(storage, STEPS_FILE, step_vecs)
             self._records, self._steps = records, steps
+            self._chunks = None
             self._saved_episodes, self._saved_steps = len(records), len(steps)
 
     def _stored_vectors(self, rows: list[StoredRecord], texts: list[str], what: str

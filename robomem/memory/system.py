@@ -163,6 +163,26 @@ class MemorySystem:
                 facts[m.name] = res
         return MemoryContext(facts, tuple(late))
 
+    def recall_moments(self, text: str, k: int = 3, scene: str = "") -> list[Fact]:
+        """"Recall the moment when ``text``": the ``k`` best matching past steps, best first.
+
+        The same :class:`MemoryQuery` field (``moment``) works inside :meth:`recall`; here
+        only episodic memory is asked, after its queued work, without a deadline. It answers
+        by HCAM chunked recall (:meth:`~robomem.memory.episodic.EpisodicMemory.moments`).
+        Each ``moment`` fact has the step text as its value and the episode, step, scene,
+        chunk score and the neighbouring steps in its data.
+
+        Raises:
+            KeyError: episodic memory is not enabled.
+            ValueError: an empty ``text`` or ``k`` below 1.
+        """
+        episodic = self.module("episodic")
+        if not text.strip() or k < 1:
+            raise ValueError(f"need a non-empty text and k >= 1, got {text!r} and {k}")
+        self.sync()  # the steps written so far, with no deadline: the whole answer is wanted
+        query = MemoryQuery(self.next_episode, 0, scene, moment=text, k=k)
+        return [f for f in episodic.recall(query) if f.kind == "moment"]
+
     def end_episode(self, outcome: EpisodeOutcome) -> None:
         """Tell every module the episode ended (waits for all)."""
         self._all(lambda m: m.end_episode(outcome), "end_episode", deadline=False)

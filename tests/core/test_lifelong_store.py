@@ -15,7 +15,7 @@ import pytest
 
 from robomem.cli import main
 from robomem.config import load_config
-from robomem.inspection import inspect_store
+from robomem.inspection import inspect_store, recall_moments
 from robomem.memory.episodic import EpisodicMemory
 from robomem.runner import run
 from robomem.store import Store, StoreCorruptError
@@ -49,6 +49,14 @@ def test_a_second_run_resumes_where_the_first_stopped(tmp_path: Path) -> None:
     assert len(report.episodes) == 3 and report.facts
     assert any(p.name.startswith("scene_") for p in report.pictures)
     assert "| 2 |" in report.report.read_text()
+    # "recall the moment when ...": the stored steps, searched with the store's own encoder
+    moments = recall_moments(store, "picked up the object", k=2)
+    assert len(moments) == 2 and all(m.kind == "moment" for m in moments)
+    assert all(m.data["context"] for m in moments)
+    out = subprocess.run([sys.executable, "-m", "robomem.cli", "inspect", str(store), "--moment",
+                          "picked up the object", "-k", "1"], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.startswith("episode ") and "\n  > " in out
 
 
 def test_sigkill_mid_run_loses_no_committed_episode(tmp_path: Path) -> None:

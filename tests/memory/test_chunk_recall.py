@@ -197,3 +197,50 @@ def test_from_episodic_memory(encoder: HashEncoder) -> None:
     top = mem.similar_steps("when did I pick up the mug from the fridge", k=1)[0]
     assert (top.entry.episode, top.entry.step) == (1, 23)
     assert best.score == pytest.approx(top.score, abs=1e-5)
+
+
+def _fill(mem: EpisodicMemory, episodes: range, planted: tuple[int, int]) -> None:
+    for ep in episodes:
+        mem.begin_episode(start(ep))
+        for s in range(40):
+            if (ep, s) == planted:
+                step = step_input(ep, s, ["Mug", "Fridge"], action="PickupObject")
+            else:
+                step = step_input(ep, s, [["Chair"], ["Sofa"], ["Window"]][s % 3],
+                                  action="RotateLeft" if s % 2 else "MoveAhead")
+            mem.write(step)
+        mem.end_episode(EpisodeOutcome(ep, "house", "put a mug in the fridge",
+                                       "pick_and_place", success=True, steps=40))
+
+
+def test_moment_queries_through_the_memory_system(encoder: HashEncoder) -> None:
+    from robomem.memory.base import MemoryQuery
+    from robomem.memory.system import MemorySystem
+    from tests.fixtures.storage import DictStorage
+
+    system = MemorySystem([EpisodicMemory(encoder=encoder, chunk_size=8, top_chunks=2)])
+    _fill(system.module("episodic"), range(3), (1, 23))  # type: ignore[arg-type]
+    facts = system.recall_moments("when did I pick up the mug from the fridge", k=2)
+    assert [f.kind for f in facts] == ["moment", "moment"]
+    assert (facts[0].data["episode"], facts[0].data["step"]) == (1, 23)
+    assert [c["step"] for c in facts[0].data["context"]] == [21, 22, 23]  # clipped to its chunk
+    # the same query field inside an ordinary recall, next to similar episodes
+    ctx = system.recall(MemoryQuery(3, 0, "house", instruction="put a mug in the fridge",
+                                    moment="picked up the mug", k=1))
+    kinds = [f.kind for f in ctx.of("episodic")]
+    assert kinds == ["moment", "similar_episode"]
+    # new steps are searched after they arrive (the chunk summaries are rebuilt)
+    _fill(system.module("episodic"), range(3, 4), (3, 5))  # type: ignore[arg-type]
+    ranked = system.recall_moments("when did I pick up the mug from the fridge", k=2)
+    assert {(f.data["episode"], f.data["step"]) for f in ranked} == {(1, 23), (3, 5)}
+    # and after a save -> attach round trip, from the stored vectors
+    storage = DictStorage()
+    system.save(storage)
+    fresh = EpisodicMemory(encoder=encoder, chunk_size=8, top_chunks=2)
+    fresh.attach(storage)
+    again = fresh.moments("when did I pick up the mug from the fridge", k=2)
+    assert {(m.episode, m.step) for m in again} == {(1, 23), (3, 5)}
+    with pytest.raises(ValueError, match="non-empty text"):
+        system.recall_moments("  ")
+    with pytest.raises(KeyError, match="episodic"):
+        MemorySystem([]).recall_moments("the mug")
