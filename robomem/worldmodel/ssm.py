@@ -33,6 +33,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -43,6 +44,7 @@ __all__ = [
     "SSMBackbone",
     "SSMState",
     "SelectiveSSM",
+    "fused_scan",
     "selective_scan_chunked",
     "selective_scan_sequential",
 ]
@@ -169,6 +171,10 @@ class SelectiveSSM(nn.Module):
         dt_rank: rank of the delta projection; ``"auto"`` is ``ceil(d_model / 16)``.
         chunk_size: chunk length of the parallel scan in :meth:`forward`.
         scan: ``"chunked"`` (parallel, default) or ``"sequential"`` (reference loop).
+        fused: use the fused CUDA selective-scan kernel of the ``mamba_ssm`` package in
+            :meth:`forward` when it is installed, the input is on a CUDA device and no episode
+            resets inside the sequence (the kernel has no resets); ``False`` always uses the
+            pure-torch scan. Both give the same result (tested under the ``gpu`` marker).
         dt_min: smallest initial step size.
         dt_max: largest initial step size.
 
@@ -185,6 +191,7 @@ class SelectiveSSM(nn.Module):
         dt_rank: int | str = "auto",
         chunk_size: int = 32,
         scan: str = "chunked",
+        fused: bool = True,
         dt_min: float = 1e-3,
         dt_max: float = 0.1,
     ) -> None:
@@ -215,6 +222,7 @@ class SelectiveSSM(nn.Module):
         self.dt_rank = rank
         self.chunk_size = chunk_size
         self.scan = scan
+        self.fused = bool(fused)
 
         self.in_proj = nn.Linear(d_model, 2 * self.d_inner)
         self.conv_weight = nn.Parameter(torch.empty(self.d_inner, d_conv))
@@ -247,14 +255,24 @@ class SelectiveSSM(nn.Module):
             ssm=torch.zeros(batch, self.d_inner, self.d_state, device=device, dtype=dtype),
         )
 
+    def _selection(self, xc: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The input-dependent ``delta`` (..., d_inner), ``B`` and ``C`` (..., d_state)."""
+        dt_in, b, c = torch.split(self.x_proj(xc), [self.dt_rank, self.d_state, self.d_state], -1)
+        return F.softplus(self.dt_proj(dt_in)), b, c
+
     def _ssm_inputs(self, xc: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Return ``log_a = delta*A``, ``u = delta*B*x`` and ``C`` from conv output ``xc``."""
-        dt_in, b, c = torch.split(self.x_proj(xc), [self.dt_rank, self.d_state, self.d_state], -1)
-        delta = F.softplus(self.dt_proj(dt_in))  # (..., d_inner)
+        delta, b, c = self._selection(xc)
         a = -torch.exp(self.A_log)  # (d_inner, d_state)
         log_a = delta[..., None] * a
         u = (delta * xc)[..., None] * b[..., None, :]
         return log_a, u, c
+
+    def _fused_kernel(self, x: Tensor, resets: Tensor) -> Callable[..., Tensor] | None:
+        """The fused kernel if it may run here (CUDA input, no resets inside), else None."""
+        if not (self.fused and x.is_cuda) or bool(resets.any()):
+            return None
+        return fused_scan()
 
     def forward(self, x: Tensor, resets: Tensor | None = None) -> Tensor:
         """Run a whole sequence from a zero state.
@@ -285,6 +303,15 @@ class SelectiveSSM(nn.Module):
             same[:, lag:] = count[:, lag:] == count[:, :-lag]
             xc = xc + shifted * same[..., None].to(x.dtype) * self.conv_weight[:, -1 - lag]
         xc = F.silu(xc)
+        kernel = self._fused_kernel(x, resets)
+        if kernel is not None:
+            delta, b, c = self._selection(xc)
+            y = kernel(xc.transpose(1, 2).contiguous(), delta.transpose(1, 2).contiguous(),
+                       -torch.exp(self.A_log.float()), b.transpose(1, 2).contiguous(),
+                       c.transpose(1, 2).contiguous(), self.D.float(),
+                       z.transpose(1, 2).contiguous())  # (B, d_inner, L): (y + D x) silu(z)
+            fused_out: Tensor = self.out_proj(y.transpose(1, 2).to(x.dtype))
+            return fused_out
         log_a, u, c = self._ssm_inputs(xc)
         h0 = torch.zeros(bsz, self.d_inner, self.d_state, device=x.device, dtype=x.dtype)
         if self.scan == "sequential":
@@ -338,6 +365,26 @@ class SelectiveSSM(nn.Module):
         y = (y + xc * self.D) * F.silu(z)
         out: Tensor = self.out_proj(y)
         return out, SSMState(conv=window[:, :, 1:], ssm=h)
+
+
+def fused_scan() -> Callable[..., Tensor] | None:
+    """``mamba_ssm``'s fused CUDA ``selective_scan_fn`` when that package is installed, else None.
+
+    Install it on a CUDA machine with ``pip install mamba-ssm`` (it builds against the local
+    torch and CUDA toolkit); robomem never needs it.
+    """
+    global _FUSED
+    if _FUSED is None:
+        try:
+            from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
+        except Exception:  # not installed, or built for another torch/CUDA: the torch path
+            _FUSED = False
+        else:
+            _FUSED = selective_scan_fn
+    return _FUSED if callable(_FUSED) else None
+
+
+_FUSED: Callable[..., Tensor] | bool | None = None
 
 
 def _check_resets(resets: Tensor | None, bsz: int, length: int, device: torch.device) -> Tensor:
