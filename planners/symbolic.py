@@ -113,23 +113,49 @@ class SymbolicPlanner(Planner):
     def next_skill(self, ctx: PlanContext) -> Skill:
         """The next skill for the current subgoal (``done`` when all are complete)."""
         self.counters["planner_calls"] += 1
+        self.progress(ctx)
+        return self.choose(ctx)
+
+    def progress(self, ctx: PlanContext) -> Subgoal | None:
+        """Take in the last skill's outcome and pass satisfied subgoals.
+
+        Returns:
+            The current subgoal, or None when every subgoal is complete. Other planners
+            (the language-model planner) use this to follow the plan's progress.
+        """
         self._learn(ctx)
+        return None if self.progress_done(ctx) else self.subgoals[self.index]
+
+    def choose(self, ctx: PlanContext) -> Skill:
+        """A skill for the current subgoal that the critic approves (``done`` if none)."""
         for _ in range(MAX_VETOES):
-            while self.index < len(self.subgoals) and self._satisfied(self.subgoals[self.index],
-                                                                       ctx):
-                self.index += 1
-            if self.index >= len(self.subgoals):
+            if self.progress_done(ctx):
                 return Skill(DONE)
             skill = self._choose(self.subgoals[self.index], ctx)
             verdict = self.critic.review(skill, ctx) if skill.name not in (DONE, EXPLORE) \
                 else None
             if verdict is None or verdict.ok:
-                self._last_target = skill.target
+                self.chose(skill)
                 return skill
             self.counters["vetoes"] += 1
             if skill.target:
                 self.subgoals[self.index].blacklist.add(skill.target)
         return Skill(DONE)
+
+    def progress_done(self, ctx: PlanContext) -> bool:
+        """Pass satisfied subgoals (without learning); True when all are complete."""
+        while self.index < len(self.subgoals) and self._satisfied(self.subgoals[self.index], ctx):
+            self.index += 1
+        return self.index >= len(self.subgoals)
+
+    @property
+    def last_target(self) -> str | None:
+        """The target of the last chosen skill."""
+        return self._last_target
+
+    def chose(self, skill: Skill) -> None:
+        """Note the skill about to run (a loop break blacklists its target)."""
+        self._last_target = skill.target
 
     # ------------------------------------------------------------ internals
     def _learn(self, ctx: PlanContext) -> None:

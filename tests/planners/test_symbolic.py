@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from robomem.geometry import AABB
 from robomem.memory.base import Fact, MemoryContext
 from robomem.memory.spatial import SpatialMemory
-from robomem.percept import EVENT_OPENED, Detection, ObjectEvent, Percept
+from robomem.percept import EVENT_OPENED, ObjectEvent
 from robomem.planners.base import PlanContext
 from robomem.planners.critic import PreconditionCritic
 from robomem.planners.instruction import Goal, parse_instruction
@@ -23,27 +20,7 @@ from robomem.policies.skills import (
     SkillResult,
     SkillStatus,
 )
-from robomem.types import AgentPose
-
-MUG = Detection("Mug|1", "Mug", AABB(np.array([1.0, 0.9, 1.0]), np.array([1.1, 1.0, 1.1])))
-COUNTER = Detection("CounterTop|1", "CounterTop",
-                    AABB(np.array([0.6, 0.0, 0.6]), np.array([1.6, 0.9, 1.4])))
-CABINET = Detection("Cabinet|1", "Cabinet",
-                    AABB(np.array([3.0, 0.0, 0.5]), np.array([3.8, 0.9, 1.0])))
-
-
-def percept(dets: list[Detection], held: str | None = None, step: int = 0,
-            events: list[ObjectEvent] | None = None) -> Percept:
-    return Percept(step=step, timestamp=0.0, agent_pose=AgentPose(2.0, 0.9, 2.0, 0.0, 0.0),
-                   camera_pose=np.eye(4), intrinsics=np.eye(3),
-                   depth=np.zeros((8, 8), np.float32), points=np.zeros((0, 3), np.float32),
-                   detections=[Detection(d.key, d.label, d.box, visible=False) for d in dets],
-                   events=events or [], held=held)
-
-
-def ctx(mem: SpatialMemory, p: Percept, skill: Skill | None = None,
-        result: SkillResult | None = None) -> PlanContext:
-    return PlanContext(p.step, p, mem, skill, result)
+from tests.fixtures.planning import CABINET, COUNTER, MUG, ctx, percept
 
 
 def test_subgoals_per_family() -> None:
