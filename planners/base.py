@@ -11,6 +11,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+import numpy as np
+from numpy.typing import NDArray
+
 from robomem.memory.base import MemoryContext
 from robomem.memory.spatial import SpatialMemory
 from robomem.percept import Percept
@@ -29,6 +32,8 @@ class PlanContext:
     last_skill: Skill | None
     last_result: SkillResult | None
     recall: MemoryContext = field(default_factory=MemoryContext)  # what the modules recalled
+    instruction: str = ""  # the task as given
+    image: NDArray[np.uint8] | None = None  # the current RGB frame, for vision-language planners
 
 
 class Planner(ABC):
@@ -61,6 +66,7 @@ PLANNERS: Registry[type[Planner]] = Registry("planner")
 
 def planner_class(name: str) -> type[Planner]:
     """The registered planner ``name``; raises ``KeyError`` listing the known names."""
+    import robomem.planners.llm  # registers "llm"
     import robomem.planners.symbolic  # noqa: F401  (registers)
 
     return PLANNERS.get(name)

@@ -49,6 +49,7 @@ from robomem.percept import EVENT_APPEARED, Percept
 from robomem.planners.base import PlanContext, Planner, planner_class
 from robomem.planners.critic import Critic, CriticChain
 from robomem.planners.instruction import Goal, InstructionError, parse_instruction
+from robomem.planners.llm import LLMConfig, LLMPlanner
 from robomem.planners.loop_detector import BREAK, GIVE_UP, LoopDetector
 from robomem.policies.base import POLICIES, Policy
 from robomem.policies.executor import Executor, ExecutorConfig
@@ -79,6 +80,7 @@ class AgentConfig:
         worldmodel_critic: a world model trained by ``robomem train worldmodel`` (its
             ``model.pt`` or folder): it vetoes interaction skills it predicts will fail.
         worldmodel_threshold: the world-model critic's veto threshold, in [0, 1].
+        llm: the language-model planner's backend and settings (with ``planner="llm"``).
     """
 
     memory: str = "full"
@@ -88,6 +90,7 @@ class AgentConfig:
     key_frames: int = 4
     worldmodel_critic: str | None = None
     worldmodel_threshold: float = 0.2
+    llm: LLMConfig = field(default_factory=LLMConfig)
     preprocess: PreprocessorConfig = field(default_factory=PreprocessorConfig)
     spatial: SpatialMemoryConfig = field(default_factory=SpatialMemoryConfig)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
@@ -114,7 +117,8 @@ class MemoryAgent(Policy):
         self.preprocessor = Preprocessor(self.cfg.preprocess)
         self.system = self._build_system()
         planner_cls = planner_class(self.cfg.planner)
-        self.planner: Planner = planner_cls()
+        self.planner: Planner = (LLMPlanner(config=self.cfg.llm) if planner_cls is LLMPlanner
+                                 else planner_cls())
         if not self.cfg.critic and hasattr(self.planner, "critic"):
             self.planner.critic = CriticChain([])  # planners bring their critic by default
         if self.cfg.worldmodel_critic:
@@ -350,7 +354,7 @@ class MemoryAgent(Policy):
                 recalled = self.system.recall(self._query(percept))
                 self._time("memory_recall", time.perf_counter() - t)
                 ctx = PlanContext(self.step_index, percept, self.memory, self._prev_skill,
-                                  self.last_result, recalled)
+                                  self.last_result, recalled, self.instruction, obs.rgb)
                 before = self.planner.subgoal_index
                 self.skill = self.planner.next_skill(ctx)
                 progress = progress or self.planner.subgoal_index > before

@@ -20,6 +20,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from robomem.memory.system import MemorySystemConfig
+from robomem.planners.llm import LLMConfig
 
 
 class ConfigError(ValueError):
@@ -53,6 +54,7 @@ class RunConfig:
     planner: str = "symbolic"
     memory_system: MemorySystemConfig = field(default_factory=MemorySystemConfig)
     critic: bool = True
+    llm: LLMConfig = field(default_factory=LLMConfig)  # the llm planner's backend and settings
     worldmodel_critic: str | None = None  # a model.pt from `robomem train worldmodel`
     worldmodel_threshold: float = 0.2
     store: str | None = None

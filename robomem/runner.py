@@ -164,7 +164,7 @@ def build_policy(cfg: RunConfig, env: gym.Env[Any, Any], seed: int) -> Policy:
     if cfg.policy == "agent":
         return MemoryAgent(AgentConfig(memory=cfg.memory, planner=cfg.planner,
                                        modules=cfg.memory_system, critic=cfg.critic,
-                                       worldmodel_critic=cfg.worldmodel_critic,
+                                       worldmodel_critic=cfg.worldmodel_critic, llm=cfg.llm,
                                        worldmodel_threshold=cfg.worldmodel_threshold))
     return make_policy(cfg.policy, env, seed)
 
