@@ -37,6 +37,7 @@ __all__ = [
     "LanguageModel",
     "LanguageModelError",
     "ScriptedModel",
+    "backend_class",
     "make_language_model",
 ]
 
@@ -138,15 +139,24 @@ class ScriptedModel(LanguageModel):
         return Generation(self.answers[i])
 
 
+def backend_class(name: str) -> type[LanguageModel]:
+    """The backend registered as ``name``, built-ins included (``KeyError`` lists the names)."""
+    import robomem.planners.http_lm  # registers "openai"
+    import robomem.planners.local_lm  # noqa: F401  (registers "local")
+
+    return LANGUAGE_MODELS.get(name)
+
+
 def make_language_model(name: str, **options: Any) -> LanguageModel:
     """Build the backend ``name`` with its options (e.g. ``path=...`` for ``local``).
 
     Raises:
         KeyError: an unknown name (the message lists the known ones).
-        TypeError: an option the backend does not take.
+        ValueError: a missing option, or one the backend does not take.
     """
-    import robomem.planners.http_lm  # registers "openai"
-    import robomem.planners.local_lm  # noqa: F401  (registers "local")
-
-    cls = LANGUAGE_MODELS.get(name)
-    return cls(**options)
+    cls = backend_class(name)
+    try:
+        return cls(**options)
+    except TypeError as e:  # a missing or unknown option: say which, in the config's terms
+        raise ValueError(f"language model backend {name!r} cannot be built from options "
+                         f"{options}: {e}; set them as llm.options.<name>=VALUE") from None

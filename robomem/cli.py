@@ -27,9 +27,15 @@ the options below, then from KEY=VALUE overrides with dotted keys, for example:
   robomem run env.scene=FloorPlan3 seeds=[0,1,2] env.width=224
   robomem run --store ~/.robomem/home         # lifelong: resume from and save to a store
   robomem run memory_system.modules=[spatial,episodic] critic=false   # an ablation
+  robomem run --planner llm llm.backend=openai llm.options.base_url=http://127.0.0.1:8000/v1 \
+      llm.options.model=NAME                   # a language-model planner (docs/planners.md)
+  robomem run trajectories=true                # also record world-model training data
 
-Keys: name, policy (agent | oracle | random), memory (full | none), planner, episodes, seeds,
-out, spl, save_scene_graphs, store, critic, memory_system.modules (spatial, temporal,
+Keys: name, policy (agent | oracle | random), memory (full | none), planner (symbolic | llm),
+llm.backend (openai | local | scripted), llm.options.<option>, llm.max_invalid,
+llm.token_budget, llm.max_new_tokens, llm.critic, llm.images, episodes, seeds, out, spl,
+save_scene_graphs, store, critic, worldmodel_critic, worldmodel_threshold, trajectories,
+memory_system.modules (spatial, temporal,
 episodic, semantic, working), memory_system.parallel, memory_system.deadline_ms,
 memory_system.options (e.g. memory_system.options.episodic.encoder=hash), env.id,
 env.scene, env.width, env.height, env.fov, env.lifelong,
@@ -68,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="full (default) | none: the agent forgets its map at every subgoal "
                         "and episode | random | oracle: those baseline agents instead")
     r.add_argument("--policy", default=None, help="agent | oracle | random (default: agent)")
-    r.add_argument("--planner", default=None, help="planner backend (default: symbolic)")
+    r.add_argument("--planner", default=None,
+                   help="symbolic (default, offline) | llm (a language model; set llm.*)")
     r.add_argument("--episodes", type=int, default=None, help="episodes per seed")
     r.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds, one house each")
     r.add_argument("--out", default=None, help="parent folder of run folders (default: runs)")

@@ -101,6 +101,10 @@ def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None,
     policy_class(cfg.policy)  # an unknown name fails here, before any work
     planner_class(cfg.planner)  # so does an unknown planner
     make_env(cfg).close()  # and a bad env, scene or task family
+    if cfg.planner == "llm":  # and an unknown language-model backend
+        from robomem.planners.lm import backend_class
+
+        backend_class(cfg.llm.backend)
     if cfg.worldmodel_critic:  # and a missing or foreign world-model file
         from robomem.worldmodel.train import load_worldmodel
 

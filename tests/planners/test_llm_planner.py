@@ -170,3 +170,14 @@ def test_household_episode_with_a_tiny_local_model_completes(tmp_path: Path) -> 
     assert stats["llm_calls"] >= 3 and stats["fallbacks"] >= 1
     assert stats["cached_tokens"] > 0  # the system part's KV cache was reused
     assert res.metrics["episodes"] == 1
+
+
+def test_backend_errors_name_the_settings(tmp_path: Path) -> None:
+    from robomem.planners.lm import make_language_model
+
+    with pytest.raises(ValueError, match=r"missing .*'base_url'.*llm\.options"):
+        make_language_model("openai")
+    bad = load_config(None, ["planner=llm", "llm.backend=nope", f"out={tmp_path}"])
+    with pytest.raises(KeyError, match="known: local, openai, scripted"):
+        run(bad, progress=False)
+    assert not any(tmp_path.iterdir())  # it failed before writing a run folder
