@@ -174,17 +174,7 @@ def test_empty_history_recalls_nothing(encoder: HashEncoder) -> None:
 
 def test_from_episodic_memory(encoder: HashEncoder) -> None:
     mem = EpisodicMemory(encoder=encoder)
-    for ep in range(3):
-        mem.begin_episode(start(ep))
-        for s in range(40):
-            if (ep, s) == (1, 23):
-                step = step_input(ep, s, ["Mug", "Fridge"], action="PickupObject")
-            else:
-                step = step_input(ep, s, [["Chair"], ["Sofa"], ["Window"]][s % 3],
-                                  action="RotateLeft" if s % 2 else "MoveAhead")
-            mem.write(step)
-        mem.end_episode(EpisodeOutcome(ep, "house", "put a mug in the fridge",
-                                       "pick_and_place", success=True, steps=40))
+    _fill(mem, range(3), (1, 23))
     assert len(mem.steps()) == 120
     recall = ChunkRecall.from_episodic(mem, chunk_size=8, top_chunks=2)
     assert len(recall) == 120 and recall.num_chunks == 15
