@@ -103,6 +103,19 @@ def split_chat_template(tokenizer: Any, system: str) -> tuple[str, str] | None:
     return None
 
 
+class _StopStrings:
+    """A ``generate`` stopping criterion: the decoded new tokens contain a stop string."""
+
+    def __init__(self, tokenizer: Any, stops: Sequence[str], start: int) -> None:
+        self.tokenizer, self.stops, self.start = tokenizer, list(stops), start
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        torch, _ = _import_torch_transformers()
+        done = [any(s in self.tokenizer.decode(row[self.start:], skip_special_tokens=True)
+                    for s in self.stops) for row in input_ids]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+
 @LANGUAGE_MODELS.register("local")
 class LocalModel(LanguageModel):
     """A causal LM (or VLM) from a local folder, with a reused system-prefix KV cache.
@@ -408,10 +421,13 @@ class LocalModel(LanguageModel):
                                                   tokenize=False)
         inputs = self.processor(text=text, images=images, return_tensors="pt").to(self.device)
         n = int(inputs["input_ids"].shape[1])
+        # Stop strings are checked on the decoded text (as the text path does) rather than with
+        # generate's ``stop_strings``, whose token-vocabulary analysis fails on some tokenizers.
+        stops = [s for s in request.stop if s]
+        criteria = [_StopStrings(self.tokenizer, stops, n)] if stops else []
         with torch.inference_mode():
             out = self.model.generate(**inputs, max_new_tokens=request.max_new_tokens,
-                                      do_sample=False, stop_strings=list(request.stop) or None,
-                                      tokenizer=self.tokenizer)
+                                      do_sample=False, stopping_criteria=criteria)
         new_ids = [int(i) for i in out[0, n:] if int(i) not in self.eos_ids]
         answer = self.tokenizer.decode(new_ids, skip_special_tokens=True)
         for s in request.stop:
