@@ -44,7 +44,7 @@ def test_cli_run_and_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 @pytest.mark.parametrize("args, needle", [
     (["--policy", "nope"], "unknown policy 'nope'; known: agent, oracle, random"),
     (["--memory", "half"], "memory must be full, none, random or oracle"),
-    (["--planner", "gpt"], "unknown planner 'gpt'; known: symbolic"),
+    (["--planner", "gpt"], "unknown planner 'gpt'; known: llm, symbolic"),
     (["env.scene=Atlantis"], "unknown scene 'Atlantis'"),
     (["env.families=[juggling]"], "unknown task family 'juggling'"),
     (["env.id=robomem/Moon-v0"], "unknown env 'robomem/Moon-v0'"),
