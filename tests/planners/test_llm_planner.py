@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,42 @@ def test_backend_errors_name_the_settings(tmp_path: Path) -> None:
     with pytest.raises(KeyError, match="known: local, openai, scripted"):
         run(bad, progress=False)
     assert not any(tmp_path.iterdir())  # it failed before writing a run folder
+
+
+def test_loop_detection_and_step_limit_apply_to_the_llm_planner() -> None:
+    """A model that keeps sending the agent to the same object makes no progress: the loop
+    detector breaks the loop (the model is told), and the episode ends by the step limit or a
+    give-up, never by a crash."""
+    import re
+
+    from robomem.types import Observation
+    from tests.fixtures.household import make_env
+
+    def stubborn(request: GenerationRequest) -> str:
+        keys = re.findall(r"^- (\S+\|\S*): ", request.context, flags=re.MULTILINE)
+        if not keys:
+            return '{"skill": {"name": "explore"}}'
+        return json.dumps({"skill": {"name": "navigate_to", "target": keys[-1]}})
+
+    model = ScriptedModel(stubborn)
+    from robomem.memory.system import MemorySystemConfig
+
+    agent = MemoryAgent(AgentConfig(
+        planner="llm", repeat_limit=3, patience=30,
+        modules=MemorySystemConfig(options={"episodic": {"encoder": "hash"}}),
+        llm=LLMConfig(backend="scripted", options={"answers": ["unused"]})))
+    agent.planner = LLMPlanner(model, LLMConfig())
+    env = make_env(step_limit=150, families=["pick_and_place"])
+    obs_d, info = env.reset(seed=0)
+    obs = Observation.from_gym(obs_d, info)
+    agent.reset(obs)
+    steps, done = 0, False
+    while not done:
+        obs_d, _, terminated, truncated, info = env.step(agent.act(obs).to_env())
+        obs = Observation.from_gym(obs_d, info)
+        steps, done = steps + 1, terminated or truncated
+    agent.end_episode(bool(info.get("success")), steps)
+    agent.close()
+    env.close()
+    assert agent.counters["loop_breaks"] >= 1 and steps <= 150
+    assert any("no progress" in r.context for r in model.requests)
