@@ -94,7 +94,8 @@ def plot_conditions(results: dict[str, dict[str, Any]], title: str, path: Path) 
 
 def suite_arguments(ap: Any, tasks: int = 30, seeds: int = 3) -> None:
     """The lifelong Household suite's command-line options (houses, tasks, size, out)."""
-    ap.add_argument("--seeds", type=int, default=seeds, help="houses (seeds 0..N-1)")
+    ap.add_argument("--seeds", type=int, default=seeds, help="houses (N seeds from --first-seed)")
+    ap.add_argument("--first-seed", type=int, default=0, help="the first house's seed")
     ap.add_argument("--tasks", type=int, default=tasks, help="lifelong tasks per house")
     ap.add_argument("--size", type=int, default=300, help="image width and height")
     ap.add_argument("--relocation", type=float, default=0.2, help="tidy-up probability")
@@ -103,7 +104,8 @@ def suite_arguments(ap: Any, tasks: int = 30, seeds: int = 3) -> None:
 
 def suite_overrides(args: Any, name: str) -> list[str]:
     """``robomem run`` overrides for the lifelong suite ``args`` describes, run ``name``."""
-    seeds = ",".join(str(s) for s in range(args.seeds))
+    first = getattr(args, "first_seed", 0)
+    seeds = ",".join(str(s) for s in range(first, first + args.seeds))
     return [f"seeds=[{seeds}]", f"episodes={args.tasks}", f"env.width={args.size}",
             f"env.height={args.size}", "env.lifelong=true",
             f"env.relocation_prob={args.relocation}", f"out={args.out / 'runs'}",

@@ -1,0 +1,75 @@
+"""Does the world-model critic help? The lifelong Household suite with and without it.
+
+The critic (``planners/worldmodel_critic.py``) imagines each interaction skill's action with a
+trained world model and vetoes it when the predicted "action succeeded" feature is below a
+threshold. This runs the same houses and task sequences three ways: without it (the default
+agent), and with it at two thresholds. The houses should be ones the model was not trained on
+(``--first-seed`` past the recorded seeds).
+
+Get a model first, e.g. from the world-model benchmark's recording (seeds 0-3):
+
+    python benchmarks/worldmodel.py                      # records benchmarks/out/runs/...
+    robomem train worldmodel --data benchmarks/out/runs/<...worldmodel_data...> --out WM
+    python benchmarks/worldmodel_critic.py --model WM --first-seed 10 --seeds 3 --tasks 10
+
+Reports success rate (95% Wilson interval), steps per success (95% bootstrap interval), and the
+critic's reviews and vetoes per episode; writes ``worldmodel_critic.json`` and ``.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python benchmarks/x.py` too
+
+from benchmarks.common import (
+    condition_result,
+    plot_conditions,
+    suite_arguments,
+    suite_overrides,
+    write_json,
+)
+from robomem.config import load_config
+from robomem.runner import run
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    """Run the conditions and write the JSON and the plot; returns the summary."""
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    suite_arguments(ap, tasks=10, seeds=3)
+    ap.add_argument("--model", required=True, help="model.pt or folder from robomem train")
+    ap.add_argument("--thresholds", type=float, nargs="+", default=[0.2, 0.5])
+    ap.add_argument("--encoder", default="hash", help="episodic text encoder: minilm | hash")
+    args = ap.parse_args(argv)
+    warnings.filterwarnings("ignore", module="gymnasium")
+    conditions = {"no_wm_critic": []} | {
+        f"wm_critic_{t:g}": [f"worldmodel_critic={args.model}", f"worldmodel_threshold={t}"]
+        for t in args.thresholds}
+    results = {}
+    t0 = time.perf_counter()
+    for name, extra in conditions.items():
+        over = [*extra, *suite_overrides(args, f"wm_critic_{name}"), "spl=false",
+                f"memory_system.options.episodic.encoder={args.encoder}"]
+        res = run(load_config(None, over), progress=True)
+        results[name] = condition_result(res)
+        tot = results[name]["totals"]
+        print(f"{name:16s} success {results[name]['success_rate']:.1%}  steps/success "
+              f"{results[name]['steps_per_success']}  reviews/ep "
+              f"{tot.get('worldmodel_reviews', 0.0):.2f}  vetoes/ep "
+              f"{tot.get('worldmodel_vetoes', 0.0):.2f}", flush=True)
+    summary = {"model": str(args.model), "seeds": args.seeds, "first_seed": args.first_seed,
+               "tasks_per_seed": args.tasks, "size": args.size, "encoder": args.encoder,
+               "conditions": results, "seconds": time.perf_counter() - t0}
+    write_json("worldmodel_critic", summary, args.out)
+    plot_conditions(results, f"World-model critic, lifelong Household: {args.seeds} houses x "
+                             f"{args.tasks} tasks", args.out / "worldmodel_critic.png")
+    return summary
+
+
+if __name__ == "__main__":
+    main()
