@@ -6,7 +6,10 @@ and the critic advances the world model's recurrent state by one step each time 
 SSM backbone). Before an interaction skill (pick up, put, open, close, toggle) it imagines that
 skill's action from the current state and reads the predicted "last action succeeded" feature
 of the next observation (:attr:`FeatureConfig.action_ok_index`); below ``threshold`` it vetoes
-the skill with the prediction as the reason, and the planner replans. The planner and scripts
+the skill with the prediction as the reason, and the planner replans with another object of the
+same type. It never vetoes the last known object of a type: the planner would drop it for the
+subgoal, and a learned prediction is not certain enough for that (measured:
+``benchmarks/worldmodel_critic.py``). The planner and scripts
 can also rank whole action sequences with :meth:`~WorldModelCritic.score` (imagined discounted
 reward plus predicted success, :meth:`WorldModel.score_actions`).
 
@@ -70,7 +73,8 @@ class WorldModelCritic(Critic):
         self.threshold = threshold
         self._state: Any = None
         self._obs: torch.Tensor | None = None
-        self.counters = {"worldmodel_reviews": 0.0, "worldmodel_vetoes": 0.0}
+        self.counters = {"worldmodel_reviews": 0.0, "worldmodel_vetoes": 0.0,
+                         "worldmodel_doubts": 0.0}
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, threshold: float = 0.2,
@@ -125,13 +129,24 @@ class WorldModelCritic(Critic):
         return [float(s) for s in scores[0]]
 
     def review(self, skill: Skill, ctx: PlanContext) -> Verdict:
-        """Veto an interaction skill whose action the model predicts will fail."""
+        """Veto an interaction skill whose action the model predicts will fail.
+
+        A veto makes the planner drop the target for the subgoal, so a prediction alone never
+        removes the last known object of its type: with no other instance in memory the skill
+        is approved and the doubt is counted (``worldmodel_doubts``).
+        """
         action = INTERACTION_ACTIONS.get(skill.name)
         if action is None or self._obs is None or self.threshold <= 0.0:
             return Verdict(True)
         self.counters["worldmodel_reviews"] += 1
         p = self.predict_success(action)
         if p < self.threshold:
+            node = ctx.memory.graph.node(skill.target) if skill.target else None
+            label = node.label if node is not None else skill.label
+            others = [n for n in ctx.memory.graph.find(label or "") if n.key != skill.target]
+            if not others:
+                self.counters["worldmodel_doubts"] += 1
+                return Verdict(True)
             self.counters["worldmodel_vetoes"] += 1
             return Verdict(False, f"the world model predicts {action} on {skill.target} fails "
                                   f"(p={p:.2f} < {self.threshold})")

@@ -11,7 +11,6 @@ import torch
 
 from robomem.config import load_config
 from robomem.memory.spatial import SpatialMemory
-from robomem.percept import Percept
 from robomem.planners.base import PlanContext
 from robomem.planners.critic import CriticChain
 from robomem.planners.worldmodel_critic import WorldModelCritic
@@ -31,11 +30,17 @@ def _obs(red: int) -> Observation:
                        camera_pose=np.eye(4), agent_pose=AgentPose(0.0, 0.9, 0.0, 0.0, 0.0))
 
 
-def _ctx() -> PlanContext:
-    p = Percept(step=0, timestamp=0.0, agent_pose=AgentPose(0.0, 0.9, 0.0, 0.0, 0.0),
-                camera_pose=np.eye(4), intrinsics=np.eye(3), depth=np.zeros((4, 4), np.float32),
-                points=np.zeros((0, 3), np.float32), detections=[], events=[])
-    return PlanContext(0, p, SpatialMemory(), None, None)
+def _ctx(mugs: int = 2) -> PlanContext:
+    """A context whose memory knows ``mugs`` mugs (Mug|1, Mug|2, ...)."""
+    from robomem.geometry import AABB
+    from robomem.percept import Detection
+    from tests.fixtures.planning import percept
+
+    mem = SpatialMemory()
+    mem.write(percept([Detection(f"Mug|{i}", "Mug", AABB(np.array([i, 0.9, 1.0]),
+                                                          np.array([i + 0.1, 1.0, 1.1])))
+                       for i in range(1, mugs + 1)]))
+    return PlanContext(0, percept([]), mem, None, None)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +65,11 @@ def test_learned_failure_rule_vetoes_pickups(trained: Path) -> None:
     verdict = critic.review(pickup, _ctx())
     assert not verdict.ok and "PickupObject on Mug|1 fails" in verdict.reason
     assert critic.review(Skill(NAVIGATE, target="Mug|1"), _ctx()).ok  # not an interaction
-    assert critic.counters == {"worldmodel_reviews": 2.0, "worldmodel_vetoes": 1.0}
+    assert critic.counters["worldmodel_reviews"] == 2.0
+    assert critic.counters["worldmodel_vetoes"] == 1.0
+    # the last known mug is never vetoed away: the doubt is counted instead
+    assert critic.review(pickup, _ctx(mugs=1)).ok
+    assert critic.counters["worldmodel_doubts"] == 1.0
     scores = critic.score([["MoveAhead", "PickupObject"], ["RotateLeft", "Done"]])
     assert len(scores) == 2 and all(np.isfinite(scores))
     never = WorldModelCritic.from_checkpoint(trained, threshold=0.0, device="cpu")
