@@ -9,7 +9,7 @@ from benchmarks import worldmodel_critic
 from benchmarks.common import suite_overrides
 from robomem.worldmodel.features import FeatureConfig
 from robomem.worldmodel.train import TrainConfig, train_worldmodel
-from tests.fixtures.worldmodel import failing_pickups
+from tests.fixtures.worldmodel import PICKUP, failing_pickups
 
 
 def test_runs_each_condition_and_writes_json(tmp_path: Path) -> None:
@@ -34,3 +34,25 @@ def test_suite_seeds_start_at_first_seed(tmp_path: Path) -> None:
         seeds, first_seed, tasks, size, relocation, out = 2, 10, 3, 64, 0.2, tmp_path
 
     assert "seeds=[10,11]" in suite_overrides(Args(), "x")
+
+
+def test_roc_auc_and_failure_prediction(tmp_path: Path) -> None:
+    import numpy as np
+
+    from robomem.worldmodel.data import TRAJECTORY_DIR
+
+    auc = worldmodel_critic.roc_auc
+    assert auc(np.array([0.9, 0.8, 0.1, 0.2]), np.array([True, True, False, False])) == 1.0
+    assert auc(np.array([0.5, 0.5]), np.array([True, False])) == 0.5
+    assert np.isnan(auc(np.array([0.5]), np.array([True])))
+    feats = FeatureConfig(grid=1)
+    data = failing_pickups(3, 12, features=feats)
+    (tmp_path / TRAJECTORY_DIR).mkdir()
+    for i, t in enumerate(data):
+        (tmp_path / TRAJECTORY_DIR / f"e{i}.npz").write_bytes(t.to_bytes())
+    cfg = TrainConfig(steps=2, d_model=8, n_layers=1, batch_size=2, seq_len=4, val_fraction=0.0)
+    train_worldmodel(data, tmp_path / "wm", cfg, feats, progress=False)
+    fit = worldmodel_critic.failure_prediction(str(tmp_path / "wm"), str(tmp_path))
+    picks = sum(int((t.actions == PICKUP).sum()) for t in data)
+    assert fit["object_actions"] == picks and 0.0 <= fit["auc_in_sample"] <= 1.0
+    assert 0.0 < fit["failed_share"] < 1.0
