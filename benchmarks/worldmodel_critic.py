@@ -16,7 +16,8 @@ Get a model first, e.g. from the world-model benchmark's recording (seeds 0-3):
 With ``--data`` (the recorded run the model was trained on) it first reports how often object
 actions failed there and how well the model's predicted "action succeeded" feature separates
 them (ROC AUC, in sample, teacher-forced). Reports success rate (95% Wilson interval), steps
-per success (95% bootstrap interval), and the critic's reviews and vetoes per episode; writes ``worldmodel_critic.json`` and ``.png``.
+per success (95% bootstrap interval), and the critic's reviews and vetoes per episode; writes
+``worldmodel_critic.json`` and ``.png``.
 """
 
 from __future__ import annotations
