@@ -7,9 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-pytest.importorskip("transformers")
-
 import torch
 
 from robomem.planners.lm import GenerationRequest, LanguageModelError, make_language_model
