@@ -40,10 +40,8 @@ from benchmarks.common import (
     write_json,
 )
 from robomem.config import load_config
+from robomem.envs.household.actions import OBJECT_ACTIONS
 from robomem.runner import run
-
-OBJECT_ACTIONS = ("PickupObject", "PutObject", "OpenObject", "CloseObject", "ToggleObjectOn",
-                  "ToggleObjectOff")
 
 
 def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
