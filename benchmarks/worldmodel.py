@@ -54,7 +54,7 @@ better). Recall: 25 revisits (mean lag 46 steps); truncated / full error 1.00 (S
 horizon (constant-time target met); at h = 1k the transformer takes 0.57 ms at batch 1, 1.43x
 (3x target missed), and 3.3 ms against 0.70 ms at batch 16, 4.8x. At batch 1 both steps are
 dispatch-bound (tens of small ops) and attending to 1k cached entries of width 64 adds only
-~0.15 ms; random-weight models of width 256 gave 2.3x.
+~0.15 ms.
 
     python benchmarks/worldmodel.py --out benchmarks/results   # 7-11 min on 2 busy cores
     python benchmarks/worldmodel.py --quick                    # 2 short episodes, < 1 min
