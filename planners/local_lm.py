@@ -39,6 +39,7 @@ Example (``path`` is a folder written by ``save_pretrained``; nothing is downloa
 from __future__ import annotations
 
 import copy
+import inspect
 import time
 import warnings
 from collections.abc import Sequence
@@ -55,7 +56,7 @@ from robomem.planners.lm import (
     LanguageModelError,
 )
 
-__all__ = ["LocalModel", "split_chat_template"]
+__all__ = ["LocalModel", "cache_argument", "split_chat_template"]
 
 _SENTINEL = "\u27e6ROBOMEM-CONTEXT\u27e7"
 _EXTRA = "pip install 'robomem[llm]'"
@@ -68,6 +69,28 @@ def _import_torch_transformers() -> tuple[Any, Any]:
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError(f"LocalModel needs transformers and torch: {_EXTRA}") from e
     return torch, transformers
+
+
+def cache_argument(model: Any) -> str:
+    """The keyword ``model``'s forward takes its KV cache by: ``cache`` or ``past_key_values``.
+
+    transformers renamed ``past_key_values`` to ``cache`` (5.25 warns that the old name goes
+    in 5.40); older releases only know ``past_key_values``. Decided once per model from the
+    forward's signature, which the deprecation wrappers keep (``functools.wraps``).
+
+    Example:
+        >>> class Old:
+        ...     def forward(self, input_ids=None, past_key_values=None, use_cache=None): ...
+        >>> class New:
+        ...     def forward(self, input_ids=None, cache=None, use_cache=None, **kwargs): ...
+        >>> cache_argument(Old()), cache_argument(New())
+        ('past_key_values', 'cache')
+    """
+    try:
+        params = inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a forward without a signature
+        return "past_key_values"
+    return "cache" if "cache" in params else "past_key_values"
 
 
 def split_chat_template(tokenizer: Any, system: str) -> tuple[str, str] | None:
@@ -197,6 +220,7 @@ class LocalModel(LanguageModel):
             raise LanguageModelError(f"could not load a model and tokenizer from {self.path}: "
                                      f"{e}") from e
         self.model.to(self.device).eval()
+        self._cache_arg = cache_argument(self.model)
         self.prefix_cache = prefix_cache
         self.sink_tokens = sink_tokens
         self.window_tokens = window_tokens
@@ -302,8 +326,8 @@ class LocalModel(LanguageModel):
             if self.streaming:  # the cache is shorter than the position once it evicts
                 kwargs["position_ids"] = torch.arange(
                     pos, pos + chunk.shape[1], device=self.device).unsqueeze(0)
-            out = self.model(input_ids=chunk, past_key_values=cache, use_cache=True,
-                             logits_to_keep=1, **kwargs)
+            kwargs[self._cache_arg] = cache
+            out = self.model(input_ids=chunk, use_cache=True, logits_to_keep=1, **kwargs)
             logits = out.logits[0, -1]
             pos += int(chunk.shape[1])
             self.last_cache_len = max(self.last_cache_len, self._trim(cache))

@@ -16,3 +16,6 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
     _workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // _workers))
+
+# FutureWarning / DeprecationWarning triggered by robomem's own code fail the test.
+pytest_plugins = ["tests.fixtures.deprecations"]
