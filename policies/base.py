@@ -1,9 +1,11 @@
 """The policy interface and registry: anything that turns observations into actions.
 
 Example:
-    >>> from robomem.policies.base import POLICIES
-    >>> "oracle" in POLICIES and "random" in POLICIES
-    True
+    >>> from robomem.policies.base import POLICIES, policy_class
+    >>> policy_class("oracle").__name__  # the first lookup imports the built-in policies
+    'OraclePolicy'
+    >>> POLICIES.names()
+    ['agent', 'oracle', 'random']
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ Example:
     >>> from robomem.envs.household.world import World
     >>> w = World(generate_house(3), seed=0)
     >>> w.reset_agent()
-    >>> w.act("RotateRight").success, w.agent.yaw
+    >>> yaw = w.agent.yaw
+    >>> w.act("RotateRight").success, (w.agent.yaw - yaw) % 360
     (True, 90.0)
     >>> w.act("PickupObject", "Nothing|1").error
     "Object ID 'Nothing|1' does not exist"
