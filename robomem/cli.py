@@ -3,7 +3,9 @@
 robomem run [--config launch/household.yaml] [--store DIR] [--episodes N] [key=value ...]
 robomem inspect STORE [--out DIR] [--moment TEXT [-k N]]
 robomem train worldmodel --data RUN_DIR [--out DIR] [--resume] [key=value ...]
+robomem doctor [--json]
 robomem envs | scenes | policies | modules
+robomem --version
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from robomem import __version__
 from robomem.config import ConfigError, default_launch, load_config
 
 RUN_HELP = """Run episodes and write a run folder (config.yaml, episodes.jsonl, metrics.json,
@@ -27,7 +30,7 @@ the options below, then from KEY=VALUE overrides with dotted keys, for example:
   robomem run env.scene=FloorPlan3 seeds=[0,1,2] env.width=224
   robomem run --store ~/.robomem/home         # lifelong: resume from and save to a store
   robomem run memory_system.modules=[spatial,episodic] critic=false   # an ablation
-  robomem run --planner llm llm.backend=openai llm.options.base_url=http://127.0.0.1:8000/v1 \
+  robomem run --planner llm llm.backend=openai llm.options.base_url=http://127.0.0.1:8000/v1 \\
       llm.options.model=NAME                   # a language-model planner (docs/planners.md)
   robomem run trajectories=true                # also record world-model training data
 
@@ -60,11 +63,25 @@ device (auto | cpu | cuda).
 """
 
 
+DOCTOR_HELP = """Check what works on this machine, and why not: Python and platform (and, in a
+source checkout, whether the installed versions match the lock), every required dependency
+(installed, in range, importable; torch's CUDA, faiss, open3d's libusb, the packaged MiniLM),
+each optional extra (thor, ros, rlbench, llm, dev) with the command that installs it, each
+registered env (made and stepped once), and the default job (robomem run) in miniature.
+
+Exit status 0 when the default job can run here (a missing optional extra does not count),
+1 when it cannot. Takes about half a minute (it loads torch, open3d and MiniLM).
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="robomem",
         description="robomem: brain-inspired memory for embodied agents.",
+        epilog="Something does not work? Run `robomem doctor` first: it says what can run "
+               "here and what to install.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--version", action="version", version=f"robomem {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     r = sub.add_parser("run", help="run episodes and write metrics, plots and a report",
                        description=RUN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -111,6 +128,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     t.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                    help="training settings, e.g. backbone=transformer steps=5000")
+    d = sub.add_parser("doctor", help="check what works on this machine, and why not",
+                       description=DOCTOR_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    d.add_argument("--json", action="store_true", help="print the checks as JSON")
     sub.add_parser("envs", help="list the registered environments")
     sub.add_parser("scenes", help="list the shipped Household scene specs")
     sub.add_parser("policies", help="list the registered policies")
@@ -121,10 +142,21 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``robomem`` console script; returns the exit status."""
     ap = _parser()
-    args = ap.parse_args(argv)
+    # KEY=VALUE overrides may come before, between or after options: argparse takes the first
+    # run of them as the positional and leaves the rest, which are collected here.
+    args, rest = ap.parse_known_args(argv)
+    if rest and hasattr(args, "overrides") and all(
+            "=" in r and not r.startswith("-") for r in rest):
+        args.overrides = [*args.overrides, *rest]
+    elif rest:
+        ap.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command is None:
         ap.print_help()
         return 0
+    if args.command == "doctor":
+        from robomem.doctor import doctor_main
+
+        return doctor_main(as_json=args.json)
     if args.command == "envs":
         from robomem.envs import ENVS
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import string
 from collections.abc import Callable, Mapping
-from typing import Any, SupportsFloat
+from typing import Any, ClassVar, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
@@ -77,6 +77,9 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         step_limit: override every task's step limit.
         render_mode: ``None`` or ``"rgb_array"``.
     """
+
+    # `robomem doctor` makes the env with these and steps it once
+    doctor_kwargs: ClassVar[dict[str, Any]] = {"width": 64, "height": 64}
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 10}  # noqa: RUF012
 
