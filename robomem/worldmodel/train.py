@@ -42,12 +42,13 @@ import torch
 from tqdm import tqdm
 
 from robomem.store.atomic import atomic_write
+from robomem.untrusted import quote
 from robomem.worldmodel.data import Trajectory, TrajectoryDataset
 from robomem.worldmodel.features import ACTION_VOCAB, FeatureConfig
 from robomem.worldmodel.model import WorldModel, WorldModelConfig
 
 __all__ = ["LoadedWorldModel", "TrainConfig", "TrainResult", "load_worldmodel",
-           "pick_device", "train_worldmodel"]
+           "pick_device", "read_checkpoint", "train_worldmodel"]
 
 CHECKPOINT_FORMAT = "robomem-worldmodel"
 CHECKPOINT_VERSION = 1
@@ -155,6 +156,39 @@ def _save(path: Path, payload: dict[str, Any]) -> None:
     atomic_write(path, buf.getvalue())
 
 
+def read_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """A checkpoint's contents, read as data only, with its format checked before use.
+
+    ``torch.load(..., weights_only=True)`` unpickles tensors, containers and numbers only: a
+    file whose pickle would call a function (``os.system``, ...) is refused before anything in
+    it runs. World-model files get shared between labs; they are never trusted as code.
+
+    Raises:
+        ValueError: not a torch file, not weights-only, or not a robomem world-model checkpoint.
+    """
+    import pickle
+
+    try:
+        data = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError, ValueError,
+            TypeError, ImportError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(f"{path} is not a robomem world-model checkpoint: it cannot be read "
+                         f"as weights-only torch data ({first[:200]})") from None
+    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a robomem world-model checkpoint (no "
+                         f"format={CHECKPOINT_FORMAT!r} entry)")
+    if data.get("version") != CHECKPOINT_VERSION:
+        raise ValueError(f"{path} is a version {quote(data.get('version'))} checkpoint; this "
+                         f"robomem reads version {CHECKPOINT_VERSION}")
+    missing = [k for k in ("model_config", "features", "actions", "model") if k not in data]
+    if missing or not isinstance(data["model_config"], dict) \
+            or not isinstance(data["features"], dict) or not isinstance(data["model"], dict):
+        raise ValueError(f"{path} is an incomplete world-model checkpoint (missing or malformed:"
+                         f" {', '.join(missing) or 'model_config, features or model'})")
+    return data
+
+
 def load_worldmodel(path: str | Path, device: str = "auto") -> LoadedWorldModel:
     """Load ``model.pt`` or ``checkpoint.pt`` written by :func:`train_worldmodel`.
 
@@ -167,13 +201,16 @@ def load_worldmodel(path: str | Path, device: str = "auto") -> LoadedWorldModel:
     if not p.exists():
         raise ValueError(f"world-model file {str(p)!r} does not exist; train one with "
                          f"`robomem train worldmodel --data RUN_DIR`")
-    data = torch.load(p, map_location="cpu", weights_only=False)
-    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{p} is not a robomem world-model checkpoint")
+    data = read_checkpoint(p)
     if data.get("actions") != list(ACTION_VOCAB):
-        raise ValueError(f"{p} was trained on another action vocabulary: {data.get('actions')}")
-    model = WorldModel(WorldModelConfig(**data["model_config"]))
-    model.load_state_dict(data["model"])
+        raise ValueError(f"{p} was trained on another action vocabulary: "
+                         f"{quote(data.get('actions'))}")
+    try:
+        model = WorldModel(WorldModelConfig(**data["model_config"]))
+        model.load_state_dict(data["model"])
+    except (TypeError, ValueError, RuntimeError, KeyError) as e:
+        raise ValueError(f"{p}: the weights do not fit the model it describes: "
+                         f"{str(e).splitlines()[0][:200]}") from None
     model.to(pick_device(device)).eval()
     return LoadedWorldModel(model, FeatureConfig.from_dict(data["features"]),
                             {k: data[k] for k in ("step", "train_config", "best_val_loss")
@@ -262,7 +299,7 @@ def train_worldmodel(data: list[Trajectory], out: str | Path, cfg: TrainConfig,
     rng = np.random.default_rng(cfg.seed)
     step, history, best = 0, [], math.inf
     if resume and ckpt_path.exists():
-        ck = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ck = read_checkpoint(ckpt_path, map_location=device)
         old = ck["train_config"]
         changed = [k for k in MODEL_KEYS if old.get(k) != getattr(cfg, k)]
         if changed:
