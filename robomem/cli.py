@@ -107,7 +107,10 @@ def _parser() -> argparse.ArgumentParser:
                                    " a timeline of events and episodes, the episodes and the "
                                    "semantic facts, in OUT/report.md.")
     i.add_argument("store", metavar="STORE", help="the store directory (robomem run --store)")
-    i.add_argument("--out", default=None, help="output folder (default: STORE/inspect)")
+    i.add_argument("--out", default=None,
+                   help="output folder (default: STORE-inspect beside the store, or "
+                        "./NAME-inspect when that place cannot be written; never inside the "
+                        "store, which is opened read-only)")
     i.add_argument("--moment", default=None, metavar="TEXT",
                    help="instead, recall the moment when TEXT: the best matching stored steps "
                         "with their context (HCAM chunked recall over episodic memory)")
@@ -186,6 +189,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _run(args)
 
 
+MAX_ERROR_CHARS = 1000  # an error message longer than this is cut (its sources quote ~200)
+
+
+def _error(command: str, e: BaseException) -> int:
+    """Print ``robomem COMMAND: error: MESSAGE`` (one bounded line) and return exit status 2."""
+    msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+    if isinstance(e, OSError) and e.strerror and e.filename:
+        msg = f"{e.strerror}: {e.filename}"
+    msg = msg or type(e).__name__
+    if len(msg) > MAX_ERROR_CHARS:
+        msg = f"{msg[:MAX_ERROR_CHARS]}... ({len(msg)} characters)"
+    print(f"robomem {command}: error: {msg}", file=sys.stderr)
+    return 2
+
+
 def _inspect(args: argparse.Namespace) -> int:
     from robomem.inspection import inspect_store, moments_text, recall_moments
     from robomem.store import StoreError
@@ -195,9 +213,8 @@ def _inspect(args: argparse.Namespace) -> int:
             print(moments_text(recall_moments(args.store, args.moment, args.k)))
             return 0
         report = inspect_store(args.store, args.out)
-    except (StoreError, ValueError) as e:
-        print(f"robomem inspect: error: {e}", file=sys.stderr)
-        return 2
+    except (StoreError, ValueError, OSError) as e:
+        return _error("inspect", e)
     print(report.text())
     return 0
 
@@ -223,9 +240,8 @@ def _train(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else Path(args.data[0]) / f"worldmodel-{cfg.backbone}"
         result = train_worldmodel(trajs, out, cfg, features, resume=args.resume,
                                   progress=not args.no_progress)
-    except ValueError as e:
-        print(f"robomem train: error: {e}", file=sys.stderr)
-        return 2
+    except (ValueError, OSError) as e:
+        return _error("train", e)
     best = "n/a" if result.best_val_loss is None else f"{result.best_val_loss:.4f}"
     print(f"trained {result.step} steps on {len(trajs)} episodes, best validation loss {best}"
           f" -> {result.folder}")
@@ -233,6 +249,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from gymnasium import error as gym_error
+
     from robomem.envs.household.spec import SpecError
     from robomem.envs.household.tasks import TaskError
     from robomem.runner import run
@@ -247,11 +265,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config or default_launch(), over)
         result = run(cfg, progress=not args.no_progress)
-    except (ConfigError, SpecError, TaskError, StoreError, KeyError, ValueError,
-            TypeError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-        print(f"robomem run: error: {msg}", file=sys.stderr)
-        return 2
+    except (ConfigError, SpecError, TaskError, StoreError, KeyError, ValueError, TypeError,
+            OSError, gym_error.Error) as e:
+        return _error("run", e)
     m = result.metrics
     print(f"success {m['success_rate']:.1%} over {m['episodes']} episodes, "
           f"mean steps {m['mean_steps']:.1f} -> {result.folder}")

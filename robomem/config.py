@@ -15,12 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
+import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from robomem.memory.system import MemorySystemConfig
 from robomem.planners.llm import LLMConfig
+from robomem.untrusted import UntrustedInput, quote, yaml_file, yaml_text
 
 
 class ConfigError(ValueError):
@@ -71,40 +74,95 @@ def default_launch() -> Path:
     return Path(str(resources.files("robomem.launch"))) / "household.yaml"
 
 
+MAX_EPISODES = 1_000_000  # per seed
+MAX_SEEDS = 10_000
+MAX_SEED = 2**32 - 1  # numpy and gymnasium take seeds in [0, 2**32)
+MAX_OVERRIDE_CHARS = 10_000  # one key=value on the command line
+
+
+def _read_launch(path: str | Path) -> dict[str, Any]:
+    """A launch file's YAML, size-, nesting- and alias-bounded (robomem.untrusted)."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"launch file {str(p)!r} does not exist")
+    if not p.is_file():
+        raise ConfigError(f"launch file {str(p)!r} is not a file")
+    try:
+        data = yaml_file(p, what="launch file")
+    except (UntrustedInput, yaml.YAMLError, OSError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ConfigError(f"cannot read launch file {str(p)!r}: {first[:300]}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"launch file {str(p)!r} must be a mapping of settings, got "
+                          f"{type(data).__name__} {quote(data)}")
+    return dict(data or {})
+
+
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:
-    """Merge a launch YAML (``None``: built-in defaults) and dotted overrides onto the schema."""
+    """Merge a launch YAML (``None``: built-in defaults) and dotted overrides onto the schema.
+
+    Raises:
+        ConfigError: an unreadable or hostile launch file, an unknown key, a value of the wrong
+            type or out of range; the message names the key and quotes the value (bounded).
+    """
+    overrides = list(overrides or [])
+    bad = [o for o in overrides if "=" not in o]
+    if bad:
+        raise ConfigError(f"overrides must look like key=value, got {quote(bad)}")
+    long = [o for o in overrides if len(o) > MAX_OVERRIDE_CHARS]
+    if long:
+        raise ConfigError(f"override {quote(long[0], 60)} is longer than "
+                          f"{MAX_OVERRIDE_CHARS} characters")
+    loaded = _read_launch(path) if path is not None else {}
     try:
         cfg = OmegaConf.structured(RunConfig)
-        if path is not None:
-            p = Path(path)
-            if not p.exists():
-                raise ConfigError(f"launch file {str(p)!r} does not exist")
-            loaded = OmegaConf.load(p)
-            cfg = OmegaConf.merge(cfg, loaded)
+        cfg = OmegaConf.merge(cfg, OmegaConf.create(loaded))
         if overrides:
-            bad = [o for o in overrides if "=" not in o]
-            if bad:
-                raise ConfigError(f"overrides must look like key=value, got {bad}")
-            cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(list(overrides)))
+            for o in overrides:  # each value bounded like a launch file's
+                yaml_text(o.split("=", 1)[1] or "null")
+            cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(overrides))
         run = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as e:
-        first = str(e).splitlines()[0]
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
         where = getattr(e, "full_key", None)
-        raise ConfigError(f"bad config{f' at {where!r}' if where else ''}: {first}") from None
-    except Exception as e:  # YAML syntax errors and the like
-        if isinstance(e, ConfigError):
-            raise
-        raise ConfigError(f"cannot read launch file {str(path)!r}: {e}") from None
+        raise ConfigError(f"bad config{f' at {where!r}' if where else ''}: {first[:300]}") \
+            from None
+    except UntrustedInput as e:
+        raise ConfigError(f"bad override: {e}") from None
+    except (ValueError, KeyError, TypeError) as e:  # a section's own checks (__post_init__)
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        raise ConfigError(f"bad config: {str(msg)[:300]}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"bad override: {str(e).splitlines()[0][:300]}") from None
     assert isinstance(run, RunConfig)
-    if run.episodes < 1:
-        raise ConfigError(f"episodes must be at least 1, got {run.episodes}")
-    if not run.seeds:
-        raise ConfigError("seeds must list at least one seed")
+    _check(run)
     if run.memory in ("random", "oracle"):  # `--memory random|oracle` picks those baselines
         run.policy, run.memory = run.memory, "none"
-    if run.memory not in ("full", "none"):
-        raise ConfigError(f"memory must be full, none, random or oracle, got {run.memory!r}")
     return run
+
+
+def _check(run: RunConfig) -> None:
+    """The run-level bounds (the env checks its own arguments when it is made)."""
+    if not 1 <= run.episodes <= MAX_EPISODES:
+        raise ConfigError(f"episodes must be between 1 and {MAX_EPISODES}, got {run.episodes}")
+    if not run.seeds:
+        raise ConfigError("seeds must list at least one seed")
+    if len(run.seeds) > MAX_SEEDS:
+        raise ConfigError(f"seeds lists {len(run.seeds)} seeds; at most {MAX_SEEDS}")
+    wrong = [s for s in run.seeds if not 0 <= s <= MAX_SEED]
+    if wrong:
+        raise ConfigError(f"seeds must be integers from 0 to {MAX_SEED}, got {quote(wrong[0])}")
+    if run.memory not in ("full", "none", "random", "oracle"):
+        raise ConfigError(f"memory must be full, none, random or oracle, got {quote(run.memory)}")
+    if run.env.step_limit is not None and run.env.step_limit < 1:
+        raise ConfigError(f"env.step_limit must be at least 1 (or null for the env's default), "
+                          f"got {run.env.step_limit}")
+    if not 0.0 <= run.worldmodel_threshold <= 1.0:
+        raise ConfigError(f"worldmodel_threshold must be between 0 and 1, got "
+                          f"{run.worldmodel_threshold}")
+    if not run.name or len(run.name) > 100 or any(c in run.name for c in "/\\\0"):
+        raise ConfigError(f"name must be 1 to 100 characters without '/', '\\' or NUL (it "
+                          f"names the run folder), got {quote(run.name, 60)}")
 
 
 def to_yaml(cfg: RunConfig) -> str:

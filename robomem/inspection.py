@@ -1,7 +1,7 @@
 """``robomem inspect STORE``: what a lifelong store holds, as text, pictures and a report.
 
 It opens the store read-only (so it works while a run is writing to it) and writes into an
-output folder (default ``STORE/inspect``):
+output folder (default ``STORE-inspect`` beside the store; never inside it):
 
 * ``scene_<name>.png``: each remembered scene's map from above: occupancy grid and scene
   graph (objects at their boxes' centres, in/on edges to their receptacles);
@@ -17,7 +17,7 @@ Example:
     >>> from robomem.store import Store
     >>> path = tempfile.mkdtemp()
     >>> Store.open(path).close()
-    >>> report = inspect_store(path)
+    >>> report = inspect_store(path, out=tempfile.mkdtemp())
     >>> report.summary["records"], report.report.name
     ({}, 'report.md')
 """
@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from robomem.memory.base import Fact
 from robomem.memory.semantic import SemanticMemory
 from robomem.memory.spatial import SpatialMemory
 from robomem.store import Store
+from robomem.untrusted import loads_json
 
 
 @dataclass
@@ -67,9 +69,19 @@ class InspectReport:
         return "\n".join(lines)
 
 
+def default_output(store: Path) -> Path:
+    """``STORE-inspect`` beside the store, or ``./STORE-inspect`` where that is not writable."""
+    name = f"{store.resolve().name or 'store'}-inspect"
+    parent = store.resolve().parent
+    return parent / name if os.access(parent, os.W_OK) else Path.cwd() / name
+
+
 def inspect_store(path: str | Path, out: str | Path | None = None,
                   max_episodes: int = 200) -> InspectReport:
-    """Summarise the store at ``path`` into ``out`` (default ``path/inspect``).
+    """Summarise the store at ``path`` into ``out`` (default :func:`default_output`).
+
+    The store is opened read-only and nothing is written into it (an ``out`` inside it is
+    refused).
 
     Raises:
         robomem.store.StoreError: not a store, or a corrupt one (nothing is changed).
@@ -80,12 +92,15 @@ def inspect_store(path: str | Path, out: str | Path | None = None,
         blobs = summary.get("blobs", {})
         if isinstance(blobs, dict) and "by_prefix" in blobs:  # counts, not every frame's name
             blobs["by_prefix"] = {k: len(v) for k, v in blobs["by_prefix"].items()}
-        folder = Path(out) if out is not None else Path(path) / "inspect"
+        folder = Path(out) if out is not None else default_output(Path(path))
+        if folder.resolve().is_relative_to(Path(path).resolve()):
+            raise ValueError(f"inspect writes nothing into the store it reads; pick an --out "
+                             f"outside {path}")
         folder.mkdir(parents=True, exist_ok=True)
         episodes = [dict(r.data, episode=r.episode) for r in store.records("episode")]
         events = [(r.episode, str(r.data.get("kind", ""))) for r in store.records("event")]
         raw = store.get_blob("semantic/graph")
-        facts = SemanticMemory.from_json(json.loads(raw)).facts_table() if raw else []
+        facts = SemanticMemory.from_json(loads_json(raw)).facts_table() if raw else []
         pictures = [_scene_picture(store, name, folder)
                     for name in store.blob_names("spatial/")]
         if episodes or events:

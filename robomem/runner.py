@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import warnings
 from dataclasses import asdict, dataclass
@@ -41,6 +42,10 @@ from robomem.types import Observation
 
 if TYPE_CHECKING:
     from robomem.worldmodel.data import TrajectoryRecorder
+
+
+class RunFolderError(ValueError):
+    """The run folder cannot be made or written where it was asked for."""
 
 
 @dataclass
@@ -114,13 +119,52 @@ def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None,
         load_worldmodel(cfg.worldmodel_critic, "cpu")
     tag = cfg.policy if cfg.policy != "agent" else f"agent-{cfg.memory}"
     out = folder or Path(cfg.out) / f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.name}-{tag}"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(to_yaml(cfg))
+    store = open_store(cfg)  # a locked or unwritable store fails before any folder is made
+    try:
+        created = make_run_folder(out)
+        (out / "config.yaml").write_text(to_yaml(cfg))
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
     records: list[EpisodeRecord] = []
+    try:
+        return _run_episodes(cfg, out, tag, store, records, progress, tasks)
+    except BaseException:
+        if not records and created:  # nothing finished: leave no half-made run folder
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def make_run_folder(out: Path) -> bool:
+    """Create the run folder; returns whether it was new.
+
+    Raises:
+        RunFolderError: the place is a file, or cannot be written (the message names it).
+    """
+    for parent in (out, *out.parents):
+        if parent.exists() and not parent.is_dir():
+            raise RunFolderError(f"cannot make run folder {str(out)!r}: {str(parent)!r} is a "
+                                 f"file, not a folder; pass another --out")
+    existed = out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise RunFolderError(f"cannot write run folder {str(out)!r}: {e.strerror or e}; pass "
+                             f"an --out you can write to") from None
+    return not existed
+
+
+def _run_episodes(cfg: RunConfig, out: Path, tag: str, store: Store | None,
+                  records: list[EpisodeRecord], progress: bool,
+                  tasks: dict[int, list[dict[str, Any]]] | None) -> RunResult:
+    """Run every episode into ``out`` (appending to ``records``) and write the results."""
     latency: dict[str, list[float]] = {"env_step": [], "policy_act": []}
     total = cfg.episodes * len(cfg.seeds)
     bar = tqdm(total=total, desc=f"robomem run ({tag})", unit="ep", disable=not progress)
-    store = open_store(cfg)
     recorder = None
     if cfg.trajectories:  # torch is imported only when world-model data is recorded
         from robomem.worldmodel.data import TRAJECTORY_DIR, TrajectoryRecorder

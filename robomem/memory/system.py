@@ -38,6 +38,7 @@ from robomem.memory.base import (
     MemoryStorage,
     StepInput,
 )
+from robomem.untrusted import loads_json
 
 T = TypeVar("T")
 ALL_MODULES = ("spatial", "temporal", "episodic", "semantic", "working")
@@ -68,8 +69,12 @@ class MemorySystemConfig:
     def __post_init__(self) -> None:
         if len(set(self.modules)) != len(self.modules):
             raise ValueError(f"memory modules must not repeat, got {self.modules}")
-        if self.deadline_ms <= 0:
+        if not self.deadline_ms > 0:
             raise ValueError(f"deadline_ms must be positive, got {self.deadline_ms}")
+        import robomem.memory.builtin  # noqa: F401  (registers the built-in modules)
+
+        for name in self.modules:  # an unknown name first: it explains any options mismatch
+            MEMORY_MODULES.get(name)
         extra = sorted(set(self.options) - set(self.modules))
         if extra:
             raise ValueError(f"options given for modules that are not enabled: {extra}; "
@@ -202,11 +207,29 @@ class MemorySystem:
     def attach(self, storage: MemoryStorage) -> None:
         """Load every module from a store, and the episode counter."""
         self.sync()
+        from robomem.store.errors import StoreCorruptError
+
+        where = getattr(storage, "path", type(storage).__name__)
         raw = storage.get_blob(STATE_BLOB)
         if raw is not None:
-            self.next_episode = int(json.loads(raw.decode())["next_episode"])
+            try:
+                state = loads_json(raw, max_chars=10_000)
+                self.next_episode = int(state["next_episode"])
+                if self.next_episode < 0:
+                    raise ValueError(f"next_episode is negative ({self.next_episode})")
+            except (ValueError, KeyError, TypeError) as e:
+                raise StoreCorruptError(
+                    f"store {where}: blob {STATE_BLOB!r} is corrupt "
+                    f"({type(e).__name__}: {str(e)[:200]}); restore it from a snapshot or "
+                    f"start a new store") from None
         for m in self.modules:
-            m.attach(storage)
+            try:
+                m.attach(storage)
+            except (ValueError, KeyError, TypeError, IndexError) as e:
+                raise StoreCorruptError(
+                    f"store {where}: memory module {m.name!r} cannot load its data "
+                    f"({type(e).__name__}: {str(e)[:200]}); restore it from a snapshot or "
+                    f"start a new store") from None
 
     def save(self, storage: MemoryStorage) -> None:
         """Persist every module (call inside ``store.transaction()``; runs in this thread)."""

@@ -63,7 +63,7 @@ from robomem.store.layout import (
     snapshot_files,
     write_snapshot,
 )
-from robomem.store.lock import acquire_lock, release_lock
+from robomem.store.lock import acquire_lock, read_holder, release_lock
 from robomem.store.schema import (
     INSERT_RECORD,
     SCHEMA_VERSION,
@@ -128,6 +128,14 @@ class Store:
             if not readonly:
                 (self.path / INDEX_DIR).mkdir(exist_ok=True)
                 (self.path / SNAPSHOT_DIR).mkdir(exist_ok=True)
+        except PermissionError as e:
+            _release(conn, lock_fd, os.getpid())
+            what = "read" if readonly else "write to"
+            raise StoreError(
+                f"store {self.path}: permission denied on {e.filename or self.path}: "
+                f"{'opening' if readonly else 'a run with --store'} needs to {what} it"
+                + ("" if readonly else "; to look at a store you may not write, use "
+                   "`robomem inspect STORE`")) from None
         except BaseException:
             _release(conn, lock_fd, os.getpid())
             raise
@@ -435,7 +443,13 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         try:
             if self.readonly:
-                uri = "file:" + urllib.parse.quote(str(self.db_path.absolute())) + "?mode=ro"
+                # With no writer (the LOCK file is empty) and no write-ahead log, SQLite is told
+                # the file is immutable, so reading creates no -shm/-wal files in the store;
+                # otherwise the usual read-only open shares the writer's WAL index.
+                quiet = (not self.db_path.with_name(self.db_path.name + "-wal").exists()
+                         and not read_holder(self.path))
+                uri = ("file:" + urllib.parse.quote(str(self.db_path.absolute())) + "?mode=ro"
+                       + ("&immutable=1" if quiet else ""))
                 return sqlite3.connect(uri, uri=True, isolation_level=None,
                                        check_same_thread=False, timeout=10.0)
             return sqlite3.connect(self.db_path, isolation_level=None,

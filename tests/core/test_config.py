@@ -24,9 +24,18 @@ def test_overrides_apply_with_types() -> None:
 @pytest.mark.parametrize("override, needle", [
     (["nope=1"], "nope"),
     (["env.width=wide"], "env.width"),
-    (["episodes=0"], "episodes must be at least 1"),
+    (["episodes=0"], "episodes must be between 1 and"),
     (["seeds=[]"], "at least one seed"),
     (["episodes"], "key=value"),
+    (["seeds=[-1]"], "seeds must be integers from 0"),
+    (["seeds=[4294967296]"], "seeds must be integers from 0"),
+    (["env.step_limit=0"], "env.step_limit must be at least 1"),
+    (["memory_system.modules=[nope]"], "unknown memory module 'nope'; known: "),
+    (["memory=everything"], "memory must be full, none, random or oracle"),
+    (["name=../../etc"], "names the run folder"),
+    (["worldmodel_threshold=2"], "between 0 and 1"),
+    (["seeds=" + "[" * 5_000], "nested deeper"),
+    (["name=" + "x" * 20_000], "longer than 10000 characters"),
 ])
 def test_bad_overrides_name_the_problem(override: list[str], needle: str) -> None:
     with pytest.raises(ConfigError, match=needle):
@@ -44,3 +53,38 @@ def test_malformed_launch_file(tmp_path: Path) -> None:
     wrong.write_text("env:\n  widht: 3\n")
     with pytest.raises(ConfigError, match="widht"):
         load_config(wrong)
+
+
+def test_alias_bomb_in_a_launch_file_is_refused(tmp_path: Path) -> None:
+    """A billion-laughs launch file (1 KB) is refused without expanding it."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\nseeds: *a8\n")
+    assert bomb.stat().st_size < 1500
+    with pytest.raises(ConfigError, match=r"bomb\.yaml.*aliases expand") as e:
+        load_config(bomb)
+    assert len(str(e.value)) < 400
+
+
+@pytest.mark.parametrize("content, needle", [
+    ("a: " + "[" * 50_000 + "]" * 50_000, "nested deeper"),
+    ("- 1\n- 2\n", "must be a mapping of settings, got list"),
+    ("episodes: 3\n" + "# padding\n" * 200_000, "bytes; the limit is"),
+    (b"\xff\xfe episodes: 3", "not UTF-8"),
+], ids=["deep", "not-a-mapping", "too-large", "not-utf8"])
+def test_hostile_launch_files_name_the_file(tmp_path: Path, content: str | bytes,
+                                            needle: str) -> None:
+    f = tmp_path / "launch.yaml"
+    if isinstance(content, bytes):
+        f.write_bytes(content)
+    else:
+        f.write_text(content)
+    with pytest.raises(ConfigError, match=needle) as e:
+        load_config(f)
+    assert "launch.yaml" in str(e.value) and len(str(e.value)) < 400
+
+
+def test_a_folder_as_launch_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is not a file"):
+        load_config(tmp_path)
