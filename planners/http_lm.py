@@ -17,6 +17,17 @@ Connection errors, timeouts, HTTP 429 and HTTP 5xx are retried with exponential 
 most 60 s); other HTTP errors and malformed answers fail at once. Every failure raises
 :class:`~robomem.planners.lm.LanguageModelError` with the URL and what to check.
 
+One call takes at most ``total_timeout_s`` (60 s by default), attempts and backoff together:
+each connect, send and read waits at most ``timeout_s`` and never past that deadline, and no
+backoff wait reaches past it. (The deadline is checked between reads, so a server that trickles
+its answer a few bytes at a time can overrun it by one read's wait, or longer while still
+sending headers.) A call still waiting after :data:`WAIT_NOTICE_S` seconds logs a warning
+(``waiting for the model at URL ...``), and so does each retry, so a quiet run says why.
+
+The server's answer is untrusted input: a body larger than :data:`MAX_BODY_BYTES` or nested
+deeper than :data:`~robomem.untrusted.MAX_DEPTH` levels is refused
+(:func:`~robomem.untrusted.loads_json`), and errors quote at most about 200 characters of it.
+
 Example:
     >>> from robomem.planners.http_lm import OpenAIChatModel
     >>> lm = OpenAIChatModel("http://127.0.0.1:8000", model="Qwen/Qwen2.5-0.5B-Instruct")
@@ -32,8 +43,10 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import os
 import random
+import threading
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
@@ -48,11 +61,14 @@ from robomem.planners.lm import (
     LanguageModel,
     LanguageModelError,
 )
+from robomem.untrusted import loads_json, quote
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["SERVER_HINT", "OpenAIChatModel"]
+__all__ = ["MAX_BODY_BYTES", "SERVER_HINT", "WAIT_NOTICE_S", "OpenAIChatModel"]
+
+log = logging.getLogger(__name__)
 
 SERVER_HINT = (
     "is the server running? e.g. `vllm serve MODEL`, `ollama serve`, `llama-server -m MODEL`, "
@@ -60,8 +76,15 @@ SERVER_HINT = (
 )
 """What an unreachable-server error suggests checking."""
 
+MAX_BODY_BYTES = 2_000_000
+"""The largest response body read (a chat completion is a few kilobytes)."""
+
+WAIT_NOTICE_S = 5.0
+"""Seconds a call waits for the server before it logs that it is waiting (then every 3x that)."""
+
 _MAX_RETRY_AFTER_S = 60.0
-_MAX_ERROR_TEXT = 500
+_MAX_ERROR_BYTES = 4096  # of an error response's body, read for its message
+_CHUNK_BYTES = 65536
 
 
 def _normalize_base_url(base_url: str) -> str:
@@ -96,10 +119,56 @@ def _png_data_url(image: NDArray[np.uint8]) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _short(text: str) -> str:
-    """``text`` cut to a length fit for an error message."""
-    text = text.strip()
-    return text if len(text) <= _MAX_ERROR_TEXT else text[:_MAX_ERROR_TEXT] + "..."
+def _short(body: bytes | str) -> str:
+    """A response body quoted for an error message (about 200 characters at most)."""
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    return quote(text.strip())
+
+
+class _OutOfTime(Exception):
+    """The call's deadline passed while an answer was being read."""
+
+
+class _TooLarge(Exception):
+    """The response body is larger than the limit."""
+
+
+class _WaitNotice:
+    """Logs a warning while a call waits: after :data:`WAIT_NOTICE_S`, then every 3x that.
+
+    Args:
+        url: the server's URL, named in the notice.
+        limit_s: the call's total time limit, named in the notice.
+    """
+
+    def __init__(self, url: str, limit_s: float) -> None:
+        self.url, self.limit_s = url, limit_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="robomem-http-lm-wait",
+                                        daemon=True)
+
+    def __enter__(self) -> _WaitNotice:
+        self._start = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        delay = WAIT_NOTICE_S
+        while not self._stop.wait(delay):
+            log.warning("waiting for the model at %s: no answer yet after %.1f s (gives up "
+                        "after %g s, total_timeout_s)", self.url,
+                        time.monotonic() - self._start, self.limit_s)
+            delay = 3 * WAIT_NOTICE_S
+
+
+def _declared_length(response: httpx.Response) -> int | None:
+    """The response's ``Content-Length``, or None when missing or not a byte count."""
+    value = response.headers.get("content-length", "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 def _retry_after_s(response: httpx.Response) -> float:
@@ -122,7 +191,8 @@ class OpenAIChatModel(LanguageModel):
         model: the model name the server knows (``model`` field of the request).
         api_key: sent as ``Authorization: Bearer ...``; defaults to the ``OPENAI_API_KEY``
             environment variable when it is set, else no header.
-        timeout_s: seconds allowed to connect, to send, and between bytes of the answer, > 0.
+        timeout_s: seconds allowed to connect, to send, and between bytes of the answer, > 0
+            and at most ``total_timeout_s``.
         retries: retries after the first attempt on connection errors, timeouts, HTTP 429 and
             HTTP 5xx, >= 0.
         backoff_s: wait before the first retry, doubled for each further one, >= 0.
@@ -130,6 +200,8 @@ class OpenAIChatModel(LanguageModel):
             models); when False they are dropped.
         jitter: up to this fraction of each wait is added at random (0 keeps waits exact), in
             [0, 1].
+        total_timeout_s: seconds one call may take in all, attempts and backoff included, > 0;
+            no wait for the server reaches past it.
 
     Raises:
         ValueError: an argument out of range (the message names it and its value).
@@ -148,6 +220,7 @@ class OpenAIChatModel(LanguageModel):
         backoff_s: float = 0.5,
         send_images: bool = True,
         jitter: float = 0.0,
+        total_timeout_s: float = 60.0,
     ) -> None:
         self.base_url = _normalize_base_url(base_url)
         if not isinstance(model, str) or not model.strip():
@@ -160,6 +233,15 @@ class OpenAIChatModel(LanguageModel):
             raise ValueError(f"backoff_s must be a number of seconds >= 0, got {backoff_s!r}")
         if not isinstance(jitter, (int, float)) or not 0 <= jitter <= 1:
             raise ValueError(f"jitter must be a fraction in [0, 1], got {jitter!r}")
+        if not isinstance(total_timeout_s, (int, float)) or not 0 < total_timeout_s < float("inf"):
+            raise ValueError(
+                f"total_timeout_s must be a positive number of seconds, got {total_timeout_s!r}"
+            )
+        if timeout_s > total_timeout_s:
+            raise ValueError(
+                f"timeout_s ({timeout_s:g} s) must not exceed total_timeout_s "
+                f"({total_timeout_s:g} s): raise total_timeout_s too"
+            )
         try:
             import httpx
         except ImportError as e:  # pragma: no cover - depends on the environment
@@ -172,6 +254,7 @@ class OpenAIChatModel(LanguageModel):
         self.backoff_s = float(backoff_s)
         self.send_images = send_images
         self.jitter = float(jitter)
+        self.total_timeout_s = float(total_timeout_s)
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if key:
@@ -214,38 +297,108 @@ class OpenAIChatModel(LanguageModel):
 
         Raises:
             LanguageModelError: the server stayed unreachable, timed out or failed (HTTP 429 or
-                5xx) through every retry, answered another HTTP error, or answered something
-                that is not a chat completion.
+                5xx) through every retry or until ``total_timeout_s`` ran out, answered another
+                HTTP error, or answered something that is not a chat completion (too large or
+                too deeply nested included).
         """
         import httpx
 
         body = json.dumps(self.payload(request))
         start = time.perf_counter()
+        deadline = time.monotonic() + self.total_timeout_s
         reasons: list[str] = []
         attempts = self.retries + 1
-        for attempt in range(attempts):
-            wait = self.backoff_s * 2**attempt
-            try:
-                response = self._client.post(self.url, content=body)
-            except httpx.TimeoutException as e:
-                reasons.append(f"timeout ({type(e).__name__})")
-            except httpx.TransportError as e:
-                reasons.append(f"connection error ({type(e).__name__}: {e})")
-            else:
-                status = response.status_code
-                if status == 429 or status >= 500:
-                    reasons.append(f"HTTP {status}: {_short(response.text)}")
-                    wait = max(wait, _retry_after_s(response))
-                elif status >= 400:
+        with _WaitNotice(self.url, self.total_timeout_s):
+            for attempt in range(attempts):
+                wait = self.backoff_s * 2**attempt
+                timeout = min(self.timeout_s, deadline - time.monotonic())
+                if timeout <= 0:
+                    raise self._out_of_time(reasons)
+                try:
+                    status, retry_after, raw = self._post(body, timeout, deadline)
+                except _OutOfTime:
+                    reasons.append("no complete answer before the deadline")
+                    raise self._out_of_time(reasons) from None
+                except _TooLarge as e:
                     raise LanguageModelError(
-                        f"{self.url} answered HTTP {status} (model {self.model!r}), not retried: "
-                        f"{_short(response.text)}"
-                    )
+                        f"{self.url} answered a body of {e} (model {self.model!r}); the limit is "
+                        f"{MAX_BODY_BYTES} bytes and a chat completion is a few kilobytes: is "
+                        "this an OpenAI-compatible server?"
+                    ) from None
+                except httpx.TimeoutException as e:
+                    reasons.append(f"timeout ({type(e).__name__})")
+                    if timeout < self.timeout_s:  # cut short by the deadline
+                        raise self._out_of_time(reasons) from None
+                except httpx.TransportError as e:
+                    reasons.append(f"connection error ({type(e).__name__}: {quote(str(e))})")
                 else:
-                    return self._parse(response, reasons, time.perf_counter() - start)
-            if attempt + 1 < attempts:
-                time.sleep(wait * (1 + self.jitter * self._random.random()))
+                    if status == 429 or status >= 500:
+                        reasons.append(f"HTTP {status}: {_short(raw)}")
+                        wait = max(wait, retry_after)
+                    elif status >= 400:
+                        raise LanguageModelError(
+                            f"{self.url} answered HTTP {status} (model {self.model!r}), not "
+                            f"retried: {_short(raw)}"
+                        )
+                    else:
+                        return self._parse(status, raw, reasons, time.perf_counter() - start)
+                if attempt + 1 == attempts:
+                    break
+                wait *= 1 + self.jitter * self._random.random()
+                if time.monotonic() + wait >= deadline:  # the retry could not even start
+                    raise self._out_of_time(reasons)
+                log.warning("%s: attempt %d of %d failed (%s); retrying in %.2g s (gives up "
+                            "after %g s in all, total_timeout_s)", self.url, attempt + 1,
+                            attempts, reasons[-1], wait, self.total_timeout_s)
+                time.sleep(wait)
         raise self._failure(reasons, attempts)
+
+    def _post(self, body: str, timeout: float, deadline: float) -> tuple[int, float, bytes]:
+        """One POST: its status, the server's ``Retry-After`` (seconds) and its body.
+
+        Each connect, send and read waits at most ``timeout`` seconds; the body is read in
+        chunks, at most :data:`MAX_BODY_BYTES` of it (an error's body: its first kilobytes),
+        checking ``deadline`` after each.
+
+        Raises:
+            _OutOfTime: the deadline passed while the body was read.
+            _TooLarge: a successful answer's body is larger than :data:`MAX_BODY_BYTES`.
+            httpx.TimeoutException: a connect, send or read took longer than ``timeout``.
+            httpx.TransportError: the connection failed.
+        """
+        import httpx
+
+        with self._client.stream(
+            "POST", self.url, content=body, timeout=httpx.Timeout(timeout)
+        ) as response:
+            status = response.status_code
+            ok = status < 400
+            limit = MAX_BODY_BYTES if ok else _MAX_ERROR_BYTES
+            declared = _declared_length(response)
+            if ok and declared is not None and declared > limit:
+                raise _TooLarge(f"{declared} bytes (Content-Length)")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes(_CHUNK_BYTES):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    if ok:
+                        raise _TooLarge(f"more than {limit} bytes")
+                    break
+                if time.monotonic() > deadline:
+                    raise _OutOfTime
+            return status, _retry_after_s(response), b"".join(chunks)[:limit]
+
+    def _out_of_time(self, reasons: list[str]) -> LanguageModelError:
+        """The error for a call that ran out of ``total_timeout_s`` after ``reasons``."""
+        tries = f"{len(reasons)} attempt{'s' if len(reasons) != 1 else ''}"
+        return LanguageModelError(
+            f"{self.url} gave no answer within total_timeout_s={self.total_timeout_s:g} s "
+            f"({tries}, timeout_s={self.timeout_s:g}): {'; '.join(reasons)}. The server may be "
+            "overloaded, stalled or the model too slow: check the server, or raise "
+            "total_timeout_s"
+        )
 
     def _failure(self, reasons: list[str], attempts: int) -> LanguageModelError:
         """The error for a request that failed ``attempts`` times for ``reasons``."""
@@ -266,23 +419,23 @@ class OpenAIChatModel(LanguageModel):
             f"{self.url} kept failing after {tries} (retries={self.retries}); last: {last}"
         )
 
-    def _parse(self, response: httpx.Response, reasons: list[str], seconds: float) -> Generation:
-        """The :class:`Generation` in a successful ``response``."""
+    def _parse(self, status: int, raw: bytes, reasons: list[str], seconds: float) -> Generation:
+        """The :class:`Generation` in a successful answer's body ``raw``."""
         try:
-            data = response.json()
+            data = loads_json(raw, max_chars=MAX_BODY_BYTES)
             choice = data["choices"][0]
             content = choice["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError) as e:
             raise LanguageModelError(
-                f"{self.url} answered HTTP {response.status_code} with something that is not a "
-                f"chat completion ({type(e).__name__}: {e}): {_short(response.text)}"
-            ) from e
+                f"{self.url} answered HTTP {status} with something that is not a chat "
+                f"completion ({type(e).__name__}: {quote(str(e))}): {_short(raw)}"
+            ) from None
         if content is None:
             content = ""
         if not isinstance(content, str):
             raise LanguageModelError(
                 f"{self.url} answered a chat completion whose message content is not a string: "
-                f"{_short(response.text)}"
+                f"{_short(raw)}"
             )
         usage = data.get("usage") if isinstance(data, dict) else None
         usage = usage if isinstance(usage, dict) else {}

@@ -12,13 +12,17 @@ verify -> replan) with a :class:`~robomem.planners.lm.LanguageModel` choosing th
    RGB frame goes along.
 3. **Answer as data.** The answer is parsed as JSON and validated against the skills and
    spatial memory (:func:`~robomem.planners.llm_output.parse_answer`); it is never executed.
-   A rejected answer's reason is fed back and the model is asked again.
+   A rejected answer's reason is fed back and the model is asked again. A hostile answer
+   (huge, deeply nested, injected text in a field) is rejected the same way, never raised.
 4. **Critic.** An approved skill goes through the critic chain (preconditions from memory, and
    optionally the language model itself, :class:`~robomem.planners.llm_critic.LanguageModelCritic`,
    and the world-model critic). A veto is fed back and the model replans.
 5. **Fallback.** After ``max_invalid`` unusable answers in a row (rejected, vetoed, or a
    backend error) the symbolic planner takes over the current subgoal; the fallback is counted
    and logged in :attr:`LLMPlanner.fallbacks`.
+
+Feedback lines (rejections, vetoes, failures) are folded onto one line and cut to
+:data:`MAX_FEEDBACK_CHARS` before they reach the prompt, since some quote model or server text.
 
 The agent's loop detector and the env's step limit apply as with every planner.
 
@@ -52,7 +56,10 @@ from robomem.planners.prompt import PromptBuilder
 from robomem.planners.symbolic import Subgoal, SymbolicPlanner
 from robomem.policies.skills import DONE, EXPLORE, Skill, SkillStatus
 
-__all__ = ["LLMConfig", "LLMPlanner"]
+__all__ = ["MAX_FEEDBACK_CHARS", "LLMConfig", "LLMPlanner"]
+
+MAX_FEEDBACK_CHARS = 400
+"""The longest feedback line put in the prompt (longer ones are cut, marked with ``...``)."""
 
 SUBGOAL_WORDS = {"pickup": "pick up a {}", "put": "put the object in or on a {}",
                  "close": "close the {}", "on": "switch on the {}", "off": "switch off the {}",
@@ -120,6 +127,7 @@ class LLMPlanner(Planner):
         self.goal: Goal | None = None
         self.feedback: list[str] = []
         self.invalid_streak = 0
+        self._backend_failed = False  # the last call raised LanguageModelError
         self.fallback_subgoals: set[int] = set()
         self.fallbacks: list[dict[str, Any]] = []
         self.last_answer = ""
@@ -140,6 +148,7 @@ class LLMPlanner(Planner):
         self.goal = goal
         self.symbolic.reset(goal)
         self.feedback, self.invalid_streak = [], 0
+        self._backend_failed = False
         self.fallback_subgoals, self.fallbacks = set(), []
         self.counters = {k: 0.0 for k in ("planner_calls", "llm_calls", "invalid_answers",
                                           "llm_vetoes", "llm_errors", "fallbacks",
@@ -185,6 +194,8 @@ class LLMPlanner(Planner):
                 return problem
             self.invalid_streak += 1
             self._tell(problem)
+            if self._backend_failed:  # it already retried within its own time bound: asking
+                break                 # again would multiply the stall; fall back at once
         self.counters["fallbacks"] += 1
         self.fallbacks.append({"step": ctx.step, "subgoal": describe_subgoal(sg),
                                "index": self.symbolic.index, "reason": self.feedback[-1],
@@ -196,6 +207,10 @@ class LLMPlanner(Planner):
 
     # ------------------------------------------------------------ internals
     def _tell(self, line: str) -> None:
+        """Add a feedback line for the prompt: one line, at most :data:`MAX_FEEDBACK_CHARS`."""
+        line = " ".join(line[:4 * MAX_FEEDBACK_CHARS].split())
+        if len(line) > MAX_FEEDBACK_CHARS:
+            line = line[:MAX_FEEDBACK_CHARS - 3] + "..."
         self.feedback = [*self.feedback, line][-self.config.feedback_lines:]
 
     def _attempt(self, ctx: PlanContext, sg: Subgoal) -> Skill | str:
@@ -207,10 +222,12 @@ class LLMPlanner(Planner):
         request = GenerationRequest(self.builder.system(), prompt.text, images,
                                     self.config.max_new_tokens)
         self.counters["llm_calls"] += 1
+        self._backend_failed = False
         try:
             out = self.model.generate(request)
         except LanguageModelError as e:
             self.counters["llm_errors"] += 1
+            self._backend_failed = True
             self.last_answer = ""
             return f"the language model could not answer: {e}"
         self.counters["prompt_tokens"] += out.prompt_tokens

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from robomem.planners.base import PlanContext
 from robomem.planners.critic import Critic, Verdict
-from robomem.planners.llm_output import InvalidAnswer, extract_json
+from robomem.planners.llm_output import MAX_REASON_CHARS, InvalidAnswer, extract_json
 from robomem.planners.lm import GenerationRequest, LanguageModel, LanguageModelError
 from robomem.planners.prompt import PromptBuilder
 from robomem.policies.skills import Skill
@@ -36,7 +36,8 @@ def read_verdict(text: str) -> Verdict | None:
     if not isinstance(ok, bool):
         return None
     reason = obj.get("reason", "")
-    return Verdict(ok, reason if isinstance(reason, str) else "")
+    reason = " ".join(reason[:4 * MAX_REASON_CHARS].split()) if isinstance(reason, str) else ""
+    return Verdict(ok, reason[:MAX_REASON_CHARS])
 
 
 class LanguageModelCritic(Critic):

@@ -7,13 +7,18 @@ from __future__ import annotations
 import base64
 import importlib.util
 import io
+import json
+import logging
 import os
 import time
 
 import numpy as np
 import pytest
 
-from robomem.planners.http_lm import SERVER_HINT, OpenAIChatModel
+from robomem.planners import http_lm
+from robomem.planners.http_lm import MAX_BODY_BYTES, SERVER_HINT, OpenAIChatModel
+from robomem.planners.instruction import parse_instruction
+from robomem.planners.llm import LLMConfig, LLMPlanner
 from robomem.planners.lm import LANGUAGE_MODELS, GenerationRequest, LanguageModelError
 from tests.fixtures.openai_server import (
     SERVING_MODULES,
@@ -21,6 +26,8 @@ from tests.fixtures.openai_server import (
     free_port,
     transformers_serve,
 )
+from tests.fixtures.planning import ctx, kitchen, percept
+from tests.fixtures.slow_server import StubServer
 
 REQUEST = GenerationRequest(
     system="You plan household tasks.", context="Goal: go to the kitchen", max_new_tokens=8
@@ -221,6 +228,9 @@ def test_malformed_response_raises(lm, proxy):
         ({"retries": 1.5}, "retries.*1.5"),
         ({"backoff_s": -0.5}, "backoff_s.*-0.5"),
         ({"jitter": 2.0}, "jitter.*2.0"),
+        ({"total_timeout_s": 0}, "total_timeout_s.*0"),
+        ({"total_timeout_s": float("inf")}, "total_timeout_s.*inf"),
+        ({"timeout_s": 90}, r"timeout_s \(90 s\) must not exceed total_timeout_s \(60 s\)"),
     ],
 )
 def test_bad_arguments_raise_value_error_naming_the_value(kwargs, named):
@@ -245,3 +255,100 @@ def test_base_url_rule(base_url, url):
 
 def test_registered_as_openai():
     assert LANGUAGE_MODELS.get("openai") is OpenAIChatModel
+
+
+# -- hostile and stalled servers (no model needed) --------------------------------------------
+
+MAX_MESSAGE = 1500  # an error: the URL, the limits, the reasons, ~200 quoted characters
+
+
+def _completion(content: str) -> bytes:
+    """A minimal chat completion answering ``content``."""
+    message = {"role": "assistant", "content": content}
+    return json.dumps({"choices": [{"message": message, "finish_reason": "stop"}]}).encode()
+
+
+def test_the_stub_server_answers_a_chat_completion():
+    with StubServer(_completion("hello")) as stub, OpenAIChatModel(stub.base_url, "m") as lm:
+        assert lm.generate(REQUEST).text == "hello"
+
+
+def test_defaults_bound_each_call_and_each_read():
+    with OpenAIChatModel("http://127.0.0.1:8000/v1", "m") as lm:
+        assert lm.total_timeout_s == 60.0
+        assert lm.timeout_s <= lm.total_timeout_s
+
+
+def test_a_server_that_never_answers_fails_within_the_total_bound(caplog, monkeypatch):
+    monkeypatch.setattr(http_lm, "WAIT_NOTICE_S", 0.2)
+    caplog.set_level(logging.WARNING, logger=http_lm.__name__)
+    with (
+        StubServer(body=None) as stub,
+        OpenAIChatModel(
+            stub.base_url, "m", timeout_s=0.5, total_timeout_s=1.2, retries=10, backoff_s=0.05
+        ) as lm,
+    ):
+        start = time.monotonic()
+        with pytest.raises(LanguageModelError) as error:
+            lm.generate(REQUEST)
+        elapsed = time.monotonic() - start
+        requests = stub.requests
+    message = str(error.value)
+    assert 1.0 < elapsed < 2.5, elapsed  # the bound, not 11 attempts of 0.5 s
+    assert f"{stub.base_url}/chat/completions" in message
+    assert "total_timeout_s=1.2 s" in message and "timeout" in message
+    assert 2 <= requests <= 4
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"waiting for the model at {stub.base_url}/chat/completions" in logged
+    assert "retrying in" in logged
+
+
+def test_a_stalled_server_makes_the_planner_fall_back():
+    with (
+        StubServer(body=None) as stub,
+        OpenAIChatModel(stub.base_url, "m", timeout_s=0.3, total_timeout_s=0.3) as lm,
+    ):
+        planner = LLMPlanner(lm, LLMConfig(max_invalid=2))
+        planner.reset(parse_instruction("Put a mug in the cabinet and close it."))
+        start = time.monotonic()
+        skill = planner.next_skill(ctx(kitchen(), percept([])))
+        elapsed = time.monotonic() - start
+    assert (skill.name, skill.target) == ("pickup", "Mug|1")  # the symbolic planner's choice
+    assert planner.stats()["llm_errors"] == 2 and planner.stats()["fallbacks"] == 1
+    assert "total_timeout_s=0.3 s" in planner.fallbacks[0]["reason"]
+    assert elapsed < 2 * 0.3 + 1.5
+
+
+@pytest.mark.parametrize("content_length", [True, False], ids=["declared", "streamed"])
+def test_a_20_mb_body_is_refused(content_length):
+    body = _completion("x" * 20_000_000)
+    with (
+        StubServer(body, content_length=content_length) as stub,
+        OpenAIChatModel(stub.base_url, "m", retries=2, backoff_s=0.01) as lm,
+        pytest.raises(LanguageModelError, match=f"the limit is {MAX_BODY_BYTES} bytes") as error,
+    ):
+        lm.generate(REQUEST)
+    assert stub.requests == 1  # not retried
+    assert len(str(error.value)) < MAX_MESSAGE
+
+
+def test_a_100000_deep_body_is_refused():
+    body = b'{"choices": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with (
+        StubServer(body) as stub,
+        OpenAIChatModel(stub.base_url, "m", retries=2, backoff_s=0.01) as lm,
+        pytest.raises(LanguageModelError, match=r"not a chat completion.*nested deeper") as error,
+    ):
+        lm.generate(REQUEST)
+    assert stub.requests == 1
+    assert len(str(error.value)) < MAX_MESSAGE
+
+
+def test_error_bodies_are_quoted_briefly():
+    with (
+        StubServer(b"E" * 1_000_000, status=400) as stub,
+        OpenAIChatModel(stub.base_url, "m") as lm,
+        pytest.raises(LanguageModelError, match=r"HTTP 400.*not retried") as error,
+    ):
+        lm.generate(REQUEST)
+    assert len(str(error.value)) < MAX_MESSAGE
