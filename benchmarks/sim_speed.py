@@ -34,7 +34,8 @@ NAV = ["MoveAhead", "MoveBack", "MoveLeft", "MoveRight", "RotateLeft", "RotateRi
 
 
 def measure(width: int, height: int, steps: int, seed: int) -> dict[str, float]:
-    env = gym.make("robomem/Household-v0", width=width, height=height)
+    # one episode long enough for every timed step (stepping past its end raises ResetNeeded)
+    env = gym.make("robomem/Household-v0", width=width, height=height, step_limit=steps + 100)
     env.reset(seed=seed)
     rng = np.random.default_rng(seed)
     inner = env.unwrapped

@@ -12,7 +12,15 @@ ENVS.add("robomem/Household-v0", "robomem.envs.household.env:HouseholdEnv")
 
 
 def register_envs() -> None:
-    """Register every robomem env with Gymnasium (idempotent)."""
+    """Register every robomem env with Gymnasium (idempotent).
+
+    ``gym.make`` adds no ``PassiveEnvChecker``: when an env's first ``reset`` raises (a bad task,
+    say), that wrapper keeps no reset data and its first ``step`` after any later good reset
+    fails with ``TypeError: cannot unpack non-iterable NoneType`` (gymnasium 1.x), so a user
+    could never recover the env. robomem's envs check their own arguments, actions and
+    observations, and every registered env passes ``gymnasium.utils.env_checker.check_env``
+    in the conformance tests instead. ``gym.make(id, disable_env_checker=False)`` still adds it.
+    """
     for env_id in ENVS:
         if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point=ENVS.get(env_id))
+            gym.register(id=env_id, entry_point=ENVS.get(env_id), disable_env_checker=True)

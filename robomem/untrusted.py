@@ -98,11 +98,15 @@ def read_text(path: str | Path, max_bytes: int, what: str = "file") -> str:
         OSError: it cannot be read.
     """
     p = Path(path)
+    if not p.is_file():
+        raise UntrustedInput(f"{what} {str(p)!r} is not a regular file")
     size = p.stat().st_size
     if size > max_bytes:
         raise UntrustedInput(f"{what} {str(p)!r} is {size} bytes; the limit is {max_bytes}")
     with p.open("rb") as f:
         raw = f.read(max_bytes + 1)
+    if len(raw) > max_bytes:  # it grew since stat(), or reports no size
+        raise UntrustedInput(f"{what} {str(p)!r} is over {max_bytes} bytes, the limit")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -8,6 +8,8 @@ Example:
 
 from __future__ import annotations
 
+from robomem.untrusted import quote
+
 MOVE_ACTIONS = ("MoveAhead", "MoveBack", "MoveLeft", "MoveRight")
 TURN_ACTIONS = ("RotateLeft", "RotateRight", "LookUp", "LookDown")
 OBJECT_ACTIONS = ("PickupObject", "PutObject", "OpenObject", "CloseObject",
@@ -28,4 +30,4 @@ def action_index(action: str) -> int:
         return ACTION_INDEX[action]
     except KeyError:
         valid = ", ".join(ACTIONS)
-        raise ValueError(f"unknown action {action!r}; valid actions: {valid}") from None
+        raise ValueError(f"unknown action {quote(action)}; valid actions: {valid}") from None

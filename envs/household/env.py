@@ -19,19 +19,22 @@ Example:
 from __future__ import annotations
 
 import copy
-import string
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.error import ClosedEnvironmentError, InvalidAction, ResetNeeded
 from numpy.typing import NDArray
 
 from robomem import keys
 from robomem.envs.household.actions import ACTIONS, DONE, action_index
 from robomem.envs.household.catalog import KINDS
 from robomem.envs.household.generator import (
+    MAX_ROOMS,
+    MIN_GENERATED_ROOMS,
     STRUCTURE_LABELS,
     generate_house,
     item_reachable,
@@ -47,15 +50,90 @@ from robomem.envs.household.probe import (
     spot_in_frame,
     unseen_items,
 )
-from robomem.envs.household.renderer import Frame, Renderer
+from robomem.envs.household.renderer import (
+    FOV_RANGE,
+    MAX_IMAGE_SIZE,
+    MIN_IMAGE_SIZE,
+    Frame,
+    Renderer,
+)
 from robomem.envs.household.spec import load_scene
-from robomem.envs.household.tasks import FAMILIES, Task, TaskError, sample_task
+from robomem.envs.household.tasks import (
+    FAMILIES,
+    INSTRUCTION_CHARSET,
+    MAX_INSTRUCTION_CHARS,
+    MAX_STEP_LIMIT,
+    Task,
+    TaskError,
+    sample_task,
+)
 from robomem.envs.household.world import VISIBILITY_DISTANCE, World
+from robomem.untrusted import quote
 
 MAX_INSTANCES = 1024
 MAX_DEPTH = 20.0
 BOUND = 1e6  # finite bounds for poses and intrinsics
-INSTRUCTION_CHARSET = string.ascii_letters + string.digits + " .,'-!?"
+MAX_ROTATE_STEP = 180.0  # degrees per RotateLeft/RotateRight
+RESET_OPTIONS = ("task",)  # the keys reset(options=...) accepts
+
+
+class NeedsReset(ResetNeeded, RuntimeError):
+    """``step`` before a successful ``reset``, or after the episode ended."""
+
+
+class EnvClosed(ClosedEnvironmentError, RuntimeError):
+    """``step`` or ``reset`` after ``close``."""
+
+
+class BadAction(InvalidAction, ValueError):
+    """An action outside the action space; the message quotes it and names the valid ones."""
+
+
+def _int_in(v: object, low: int, high: int) -> bool:
+    """Whether ``v`` is an integer (not a bool) in ``[low, high]``."""
+    return (isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+            and low <= int(v) <= high)
+
+
+def _real_in(v: object, low: float, high: float) -> bool:
+    """Whether ``v`` is a real number (not a bool) in ``[low, high]``; NaN is not."""
+    return (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+            and low <= float(v) <= high)
+
+
+def _check_arguments(scene: object, families: object, width: object, height: object,
+                     fov: object, lifelong: object, relocation_prob: object, n_rooms: object,
+                     rotate_step: object, step_limit: object) -> None:
+    """Raise ``ValueError`` naming the first constructor argument out of its range."""
+    if scene is not None and not isinstance(scene, str):
+        raise ValueError(f"scene must be None, a scene name or a path to a .yaml spec, got "
+                         f"{quote(scene)}")
+    if families is not None:
+        if not isinstance(families, (list, tuple)):
+            raise ValueError(f"families must be a list of task families, got {quote(families)}")
+        for f in families:
+            if not isinstance(f, str) or f not in FAMILIES:
+                raise TaskError(f"unknown task family {quote(f)}; known: {', '.join(FAMILIES)}")
+    for name, v in (("width", width), ("height", height)):
+        if not _int_in(v, MIN_IMAGE_SIZE, MAX_IMAGE_SIZE):
+            raise ValueError(f"{name} must be an integer in [{MIN_IMAGE_SIZE}, {MAX_IMAGE_SIZE}] "
+                             f"pixels, got {quote(v)}")
+    if not _real_in(fov, *FOV_RANGE):
+        raise ValueError(f"fov must be a number of degrees in [{FOV_RANGE[0]:g}, "
+                         f"{FOV_RANGE[1]:g}], got {quote(fov)}")
+    if not isinstance(lifelong, (bool, np.bool_)):
+        raise ValueError(f"lifelong must be True or False, got {quote(lifelong)}")
+    if not _real_in(relocation_prob, 0.0, 1.0):
+        raise ValueError(f"relocation_prob must be in [0, 1], got {quote(relocation_prob)}")
+    if n_rooms is not None and not _int_in(n_rooms, MIN_GENERATED_ROOMS, MAX_ROOMS):
+        raise ValueError(f"n_rooms must be None or an integer between {MIN_GENERATED_ROOMS} and "
+                         f"{MAX_ROOMS}, got {quote(n_rooms)}")
+    if not _real_in(rotate_step, 0.0, MAX_ROTATE_STEP) or not rotate_step:
+        raise ValueError(f"rotate_step must be a number of degrees in (0, {MAX_ROTATE_STEP:g}], "
+                         f"got {quote(rotate_step)}")
+    if step_limit is not None and not _int_in(step_limit, 1, MAX_STEP_LIMIT):
+        raise ValueError(f"step_limit must be None or an integer in [1, {MAX_STEP_LIMIT}], got "
+                         f"{quote(step_limit)}")
 
 
 class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
@@ -67,15 +145,26 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             house every episode.
         task: a fixed task (a :class:`Task` or its dict); otherwise one is sampled.
         families: task families to sample from (default: all of :data:`FAMILIES`).
-        width, height: image size in pixels.
-        fov: vertical field of view in degrees.
+        width, height: image size in pixels (:data:`MIN_IMAGE_SIZE` to
+            :data:`MAX_IMAGE_SIZE`).
+        fov: vertical field of view in degrees (within :data:`FOV_RANGE`).
         lifelong: keep the same house across episodes, moving some objects in between.
         relocation_prob: in lifelong mode, chance that each object is tidied elsewhere
-            between episodes.
+            between episodes (0 to 1).
         n_rooms: rooms in procedural houses (2 to 6; random when ``None``).
-        rotate_step: degrees per RotateLeft/RotateRight.
-        step_limit: override every task's step limit.
+        rotate_step: degrees per RotateLeft/RotateRight (above 0, at most
+            :data:`MAX_ROTATE_STEP`).
+        step_limit: override every task's step limit (1 to :data:`MAX_STEP_LIMIT`).
         render_mode: ``None`` or ``"rgb_array"``.
+
+    Raises:
+        ValueError: an argument of the wrong type or out of its range; the message names
+            the argument, quotes the value (bounded) and gives the range.
+        SpecError: a bad ``scene`` (a ``ValueError`` too).
+
+    ``step`` raises :class:`NeedsReset` before a successful ``reset`` and after the episode
+    terminates or is truncated, :class:`EnvClosed` after ``close``, and :class:`BadAction`
+    for an action outside the action space.
     """
 
     # `robomem doctor` makes the env with these and steps it once
@@ -90,14 +179,14 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
                  rotate_step: float = 90.0, step_limit: int | None = None,
                  render_mode: str | None = None) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        for f in families or ():
-            if f not in FAMILIES:
-                raise TaskError(f"unknown task family {f!r}; known: {', '.join(FAMILIES)}")
-        if not 0.0 <= relocation_prob <= 1.0:
-            raise ValueError(f"relocation_prob must be in [0, 1], got {relocation_prob}")
-        if n_rooms is not None and not 2 <= n_rooms <= 6:
-            raise ValueError(f"n_rooms must be between 2 and 6, got {n_rooms}")
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {quote(render_mode)}")
+        _check_arguments(scene, families, width, height, fov, lifelong, relocation_prob,
+                         n_rooms, rotate_step, step_limit)
+        # numpy scalars pass the checks; keep plain Python numbers (task dicts go to JSON logs)
+        width, height, fov, lifelong = int(width), int(height), float(fov), bool(lifelong)
+        relocation_prob, rotate_step = float(relocation_prob), float(rotate_step)
+        n_rooms = None if n_rooms is None else int(n_rooms)
+        step_limit = None if step_limit is None else int(step_limit)
         self.scene = scene
         self._kwargs: dict[str, Any] = dict(
             scene=scene, task=task, families=families, width=width, height=height, fov=fov,
@@ -105,8 +194,7 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             rotate_step=rotate_step, step_limit=step_limit, render_mode=render_mode)
         if scene is not None:
             load_scene(scene)  # fail early, with the list of known scenes, on a bad name
-        self.fixed_task = (task if isinstance(task, Task) or task is None
-                           else Task.from_dict(dict(task)))
+        self.fixed_task = task if isinstance(task, Task) or task is None else Task.from_dict(task)
         self.families = tuple(families) if families else FAMILIES
         self.width, self.height, self.fov = width, height, fov
         self.lifelong, self.relocation_prob = lifelong, relocation_prob
@@ -121,8 +209,8 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             keys.OBS_INTRINSICS: spaces.Box(-BOUND, BOUND, (3, 3), np.float64),
             keys.OBS_CAMERA_POSE: spaces.Box(-BOUND, BOUND, (4, 4), np.float64),
             keys.OBS_AGENT_POSE: spaces.Box(-BOUND, BOUND, (5,), np.float32),
-            keys.OBS_INSTRUCTION: spaces.Text(256, charset=INSTRUCTION_CHARSET),
-            keys.OBS_STEP: spaces.Box(0, 2**31 - 1, (), np.int64),
+            keys.OBS_INSTRUCTION: spaces.Text(MAX_INSTRUCTION_CHARS, charset=INSTRUCTION_CHARSET),
+            keys.OBS_STEP: spaces.Box(0, MAX_STEP_LIMIT, (), np.int64),
             keys.OBS_TIMESTAMP: spaces.Box(0.0, BOUND, (), np.float64),
         })
         self.action_space = spaces.Dict({
@@ -140,21 +228,60 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self._by_seg: list[str | None] = []
         self._rendered_version: tuple[int, int] = (0, -1)
         self._relocated: list[str] = []
+        # Why step() is refused right now (None while an episode runs), and whether closed.
+        self._not_running: str | None = "call reset() before step()"
+        self._closed = False
 
     # ------------------------------------------------------------------ API
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         """Start an episode: a house (new, or the same one tidied in lifelong mode) and a task.
 
-        ``options`` may hold ``"task"`` (a task dict) to fix this episode's task.
+        ``options`` may hold ``"task"`` (a :class:`Task` or its dict) to fix this episode's task.
+
+        Raises:
+            ValueError: ``options`` is not a dict, has an unknown key or a bad task.
+            TaskError: the task is impossible in this house (a ``ValueError`` too).
+            EnvClosed: the env was closed.
+
+        A failed reset leaves no episode running (``step`` raises :class:`NeedsReset`), and a
+        later reset starts afresh.
         """
+        if self._closed:
+            raise EnvClosed("reset() on a closed env; make a new one")
+        self._not_running = "the last reset() failed; call reset() again before step()"
+        opt_task = self._task_option(options)
         super().reset(seed=seed)
-        rng = self.np_random
-        self._relocated = []
         if seed is not None:
             self.episode = 0  # a seeded reset starts the whole (lifelong) sequence afresh
+        out = self._start(opt_task)
+        self._not_running = None
+        return out
+
+    def _task_option(self, options: object) -> Task | None:
+        """The task in ``reset``'s ``options``, validated (``None`` when there is none)."""
+        if options is None:
+            return None
+        if not isinstance(options, Mapping):
+            raise ValueError(f"reset options must be a dict or None, got "
+                             f"{type(options).__name__} {quote(options)}")
+        unknown = [k for k in options if k not in RESET_OPTIONS]
+        if unknown:
+            raise ValueError(f"unknown reset option {quote(unknown[0])}; known: "
+                             f"{', '.join(RESET_OPTIONS)}")
+        task = options.get("task")
+        if task is None or isinstance(task, Task):
+            return task
+        if not isinstance(task, Mapping):
+            raise ValueError(f"reset option 'task' must be a Task or a task dict, got "
+                             f"{type(task).__name__} {quote(task)}")
+        return Task.from_dict(task)
+
+    def _start(self, opt_task: Task | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The body of :meth:`reset`, after the options are checked."""
+        rng = self.np_random
+        self._relocated = []
         fresh = self.house is None or not self.lifelong or self.episode == 0
-        opt_task = (options or {}).get("task")
         for attempt in range(10):
             if fresh:
                 self.house = self._new_house(int(rng.integers(2**31 - 1)))
@@ -164,14 +291,13 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             assert self.house is not None
             if self.world is None or self.world.house is not self.house:
                 self.world = World(self.house, int(rng.integers(2**31 - 1)), self.rotate_step)
-                self.world.spot_in_view = self._spot_in_view
+                self.world.spot_in_view = _spot_in_view_of(self)
                 self._index_house()
             elif self.world.agent.held is not None:  # drop what was held back where it fits
                 self._drop_held()
             self.world.reset_agent()
             if opt_task is not None:
-                self.task = (opt_task if isinstance(opt_task, Task)
-                             else Task.from_dict(dict(opt_task)))
+                self.task = opt_task
             elif self.fixed_task is not None:
                 self.task = self.fixed_task
             else:
@@ -198,9 +324,19 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         return self._obs(), self._info(md, success=False)
 
     def step(self, action: Any) -> tuple[dict[str, Any], SupportsFloat, bool, bool, dict[str, Any]]:
-        """Apply one action (see :meth:`parse_action` for the accepted forms)."""
-        if self.world is None or self.task is None:
-            raise RuntimeError("call reset() before step()")
+        """Apply one action (see :meth:`parse_action` for the accepted forms).
+
+        Raises:
+            BadAction: an action outside the action space (a ``ValueError``).
+            NeedsReset: no episode is running: no successful reset yet, or the episode
+                terminated or was truncated (gymnasium's ``ResetNeeded``, a ``RuntimeError``).
+            EnvClosed: the env was closed (gymnasium's ``ClosedEnvironmentError``).
+        """
+        if self._closed:
+            raise EnvClosed("step() on a closed env; make a new one")
+        if self._not_running is not None:
+            raise NeedsReset(self._not_running)
+        assert self.world is not None and self.task is not None
         name, object_id = self.parse_action(action)
         result = self.world.act(name, object_id)
         self.steps += 1
@@ -208,11 +344,26 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         satisfied = self.task.check(self.world.house, self.world.agent.held, self.world.visible)
         terminated = name == DONE
         truncated = not terminated and self.steps >= self.task.step_limit
+        if terminated:
+            self._not_running = ("the episode has terminated (Done); call reset() to start "
+                                 "another before step()")
+        elif truncated:
+            self._not_running = (f"the episode was truncated at its step limit of "
+                                 f"{self.task.step_limit}; call reset() to start another before "
+                                 "step()")
         reward = 1.0 if terminated and satisfied else 0.0
         md = self._metadata(name, result.success, result.error)
         info = self._info(md, success=terminated and satisfied)
         info[keys.INFO_GOAL_SATISFIED] = satisfied
         return self._obs(), reward, terminated, truncated, info
+
+    def close(self) -> None:
+        """Close the env; later ``step`` and ``reset`` raise :class:`EnvClosed`.
+
+        Closing again is allowed and does nothing more.
+        """
+        self._closed = True
+        super().close()
 
     def render(self) -> NDArray[np.uint8] | None:
         """The last RGB frame when ``render_mode == "rgb_array"``."""
@@ -227,16 +378,19 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         Benchmarks run the oracle on a clone to get the shortest solution of the very
         episode an agent faces (for SPL) without disturbing it.
         """
+        if self._closed:
+            raise EnvClosed("clone() of a closed env")
         if self.world is None or self.house is None or self.task is None:
-            raise RuntimeError("call reset() before clone()")
+            raise NeedsReset("call reset() before clone()")
         other = HouseholdEnv(**self._kwargs)
         other.house = copy.deepcopy(self.house)
         other.world = World(other.house, 0, self.rotate_step)
         other.world.agent = copy.deepcopy(self.world.agent)
         other.world.rng = copy.deepcopy(self.world.rng)
-        other.world.spot_in_view = other._spot_in_view
+        other.world.spot_in_view = _spot_in_view_of(other)
         other.task, other.steps, other.episode = self.task, self.steps, self.episode
         other._relocated = list(self._relocated)
+        other._not_running = self._not_running
         other._index_house()
         other._observe()
         return other
@@ -247,32 +401,44 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
 
         Accepted forms: the action-space dict ``{"action": int, "object": instance_id}``;
         the same with an action name and/or an objectId string; an action name alone; an
-        action index alone. Raises ``ValueError`` naming the valid choices otherwise.
+        action index alone. Bools, floats and out-of-range indices are refused.
+
+        Raises:
+            BadAction: any other action (a ``ValueError``); the message quotes the action
+                (bounded) and names the valid choices.
         """
         obj: Any = 0
         if isinstance(action, Mapping):
-            if keys.ACT_ACTION not in action:
-                raise ValueError(f"action dict needs key {keys.ACT_ACTION!r}, got {dict(action)}")
+            unknown = [k for k in action if k not in (keys.ACT_ACTION, keys.ACT_OBJECT)]
+            if keys.ACT_ACTION not in action or unknown:
+                raise BadAction(f"an action dict has the key {keys.ACT_ACTION!r} and optionally "
+                                f"{keys.ACT_OBJECT!r}, got {quote(dict(action))}")
             a, obj = action[keys.ACT_ACTION], action.get(keys.ACT_OBJECT, 0)
         else:
             a = action
-        if isinstance(a, (int, np.integer)):
+        if isinstance(a, (int, np.integer)) and not isinstance(a, bool):
             if not 0 <= int(a) < len(ACTIONS):
-                raise ValueError(f"action index {a} is out of range 0..{len(ACTIONS) - 1} "
-                                 f"({', '.join(ACTIONS)})")
+                raise BadAction(f"action index {quote(a)} is out of range 0..{len(ACTIONS) - 1} "
+                                f"({', '.join(ACTIONS)})")
             name = ACTIONS[int(a)]
         elif isinstance(a, str):
-            name = ACTIONS[action_index(a)]
+            try:
+                name = ACTIONS[action_index(a)]
+            except ValueError as e:
+                raise BadAction(str(e)) from None
         else:
-            raise ValueError(f"action must be a name, an index or a dict, got {action!r}")
+            raise BadAction(f"action must be an index in 0..{len(ACTIONS) - 1}, an action name "
+                            f"({', '.join(ACTIONS)}) or a dict with key {keys.ACT_ACTION!r}, "
+                            f"got {type(a).__name__} {quote(a)}")
         if isinstance(obj, str):
             return name, obj or None
-        if isinstance(obj, (int, np.integer)):
+        if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
             i = int(obj)
             if not 0 <= i < MAX_INSTANCES:
-                raise ValueError(f"object instance id {i} is out of range 0..{MAX_INSTANCES - 1}")
+                raise BadAction(f"object instance id {i} is out of range 0..{MAX_INSTANCES - 1}")
             return name, self._by_seg[i] if i < len(self._by_seg) else None
-        raise ValueError(f"action object must be an instance id or an objectId, got {obj!r}")
+        raise BadAction(f"action object must be an instance id in 0..{MAX_INSTANCES - 1} or an "
+                        f"objectId string, got {type(obj).__name__} {quote(obj)}")
 
     def _new_house(self, seed: int) -> House:
         if self.scene is not None:
@@ -398,6 +564,22 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             keys.INFO_ACTION_ERROR: md["errorMessage"],
             keys.INFO_SCENE: self.house.name,
         }
+
+
+def _spot_in_view_of(env: HouseholdEnv) -> Callable[[Box], bool]:
+    """``env._spot_in_view`` for its world, through a weak reference to ``env``.
+
+    A bound method would make env -> world -> method -> env a reference cycle: an env
+    dropped without ``close`` (every SPL clone, renderer, ray buffers and all) would then
+    wait for the cycle collector's full passes, which come rarer as memory grows.
+    """
+    ref = weakref.ref(env)
+
+    def accept(box: Box) -> bool:
+        live = ref()
+        return live is None or live._spot_in_view(box)
+
+    return accept
 
 
 def move_elsewhere(house: House, o: Obj, rng: np.random.Generator, cells: NDArray[np.float64],

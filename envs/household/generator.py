@@ -51,6 +51,8 @@ REACH = 1.4  # generation keeps items within this camera distance of a free cell
 SIDES: dict[str, float] = {"south": 0.0, "north": 180.0, "west": 270.0, "east": 90.0}
 
 _GRIDS = {2: [(1, 2)], 3: [(1, 3), (2, 2)], 4: [(2, 2), (1, 4)], 5: [(2, 3)], 6: [(2, 3)]}
+MIN_GENERATED_ROOMS = min(_GRIDS)  # procedural houses; a scene spec may have a single room
+MAX_ROOMS = max(_GRIDS)  # rooms in any house, procedural or from a spec
 
 
 class GenerationError(RuntimeError):
@@ -64,8 +66,9 @@ def _q(v: float) -> float:
 def layout_rooms(rng: np.random.Generator, n_rooms: int,
                  types: list[str] | None = None) -> tuple[list[Room], list[Door]]:
     """Rooms on a grid of cells and a connected set of doorways between neighbours."""
-    if not 2 <= n_rooms <= 6:
-        raise GenerationError(f"n_rooms must be between 2 and 6, got {n_rooms}")
+    if not MIN_GENERATED_ROOMS <= n_rooms <= MAX_ROOMS:
+        raise GenerationError(f"n_rooms must be between {MIN_GENERATED_ROOMS} and {MAX_ROOMS}, "
+                              f"got {n_rooms!r}")
     rows, cols = _GRIDS[n_rooms][int(rng.integers(len(_GRIDS[n_rooms])))]
     widths = [_q(rng.uniform(3.0, 5.0)) for _ in range(cols)]
     depths = [_q(rng.uniform(3.0, 4.5)) for _ in range(rows)]
@@ -356,9 +359,11 @@ def place_item(house: House, rng: np.random.Generator, type_: str, hosts: list[O
 
 def populate(house: House, rng: np.random.Generator, n_items: int) -> None:
     """Scatter ``n_items`` pickupables over their usual receptacles (some types twice)."""
-    cells = np.array(sorted(reachable_cells(house)), dtype=np.float64) * GRID
+    cells = np.array(sorted(reachable_cells(house)), dtype=np.float64).reshape(-1, 2) * GRID
     present = {o.type for o in house.objects.values()}
     types = [t for t in PICKUPABLE_TYPES if any(p in present for p in KINDS[t].usual_places)]
+    if not types:  # no receptacle at all (a spec without furniture): nothing can go anywhere
+        return
     placed = 0
     for _ in range(n_items * 3):
         if placed >= n_items:
@@ -381,7 +386,8 @@ def generate_house(seed: int, n_rooms: int | None = None, n_items: int | None = 
     """A random furnished and populated house, fully determined by ``seed``."""
     rng = np.random.default_rng(seed)
     for _ in range(20):
-        n = n_rooms if n_rooms is not None else int(rng.integers(2, 7))
+        n = (n_rooms if n_rooms is not None
+             else int(rng.integers(MIN_GENERATED_ROOMS, MAX_ROOMS + 1)))
         rooms, doors = layout_rooms(rng, n)
         house = House(f"Procedural_{seed}", rooms, doors, seed=seed)
         try:

@@ -33,6 +33,11 @@ from robomem.envs.household.meshes import (
 )
 from robomem.envs.household.navigation import distances_to_rects, rect_array
 
+MIN_IMAGE_SIZE = 8  # pixels per side
+MAX_IMAGE_SIZE = 2048  # pixels per side: 4 M rays per frame, 100 MB per ray buffer
+FOV_RANGE = (10.0, 170.0)  # degrees, vertical
+RAY_CACHE_BYTES = 256 * 2**20  # ray buffers kept per renderer (at most 65 of them)
+
 _Rays = tuple[NDArray[np.float32], NDArray[np.float64]]  # (N, 6) ray buffer, rotation-only pose
 _SUN = np.array([0.55, 0.75, 0.3]) / np.linalg.norm([0.55, 0.75, 0.3])
 
@@ -86,10 +91,13 @@ class Renderer:
 
     def __init__(self, width: int, height: int, fov_deg: float = 90.0,
                  max_depth: float = 20.0) -> None:
-        if width < 8 or height < 8:
-            raise ValueError(f"image size must be at least 8x8, got {width}x{height}")
-        if not 10.0 <= fov_deg <= 170.0:
-            raise ValueError(f"fov_deg must be in [10, 170], got {fov_deg}")
+        if not (MIN_IMAGE_SIZE <= width <= MAX_IMAGE_SIZE
+                and MIN_IMAGE_SIZE <= height <= MAX_IMAGE_SIZE):
+            raise ValueError(f"image size must be from {MIN_IMAGE_SIZE}x{MIN_IMAGE_SIZE} to "
+                             f"{MAX_IMAGE_SIZE}x{MAX_IMAGE_SIZE} pixels, got {width}x{height}")
+        if not FOV_RANGE[0] <= fov_deg <= FOV_RANGE[1]:
+            raise ValueError(f"fov_deg must be in [{FOV_RANGE[0]:g}, {FOV_RANGE[1]:g}], got "
+                             f"{fov_deg}")
         self.width, self.height, self.fov = width, height, fov_deg
         self.max_depth = max_depth
         self.K = intrinsics(width, height, fov_deg)
@@ -106,6 +114,7 @@ class Renderer:
         self._rgb = np.zeros((1, 3), np.uint8)
         self._seg = np.zeros(1, np.int32)
         self._dir_cache: dict[tuple[float, float], _Rays] = {}
+        self._dir_cache_size = max(1, min(65, RAY_CACHE_BYTES // (24 * width * height)))
 
     def set_scene(self, house: House) -> None:
         """(Re)build the ray-casting scene from the house's current state."""
@@ -141,7 +150,7 @@ class Renderer:
             rays = np.empty((len(self._dirs), 6), np.float32)
             rays[:, 3:] = self._dirs @ pose[:3, :3].T.astype(np.float32)
             hit = (rays, pose)
-            if len(self._dir_cache) > 64:
+            if len(self._dir_cache) >= self._dir_cache_size:
                 self._dir_cache.clear()
             self._dir_cache[key] = hit
         return hit

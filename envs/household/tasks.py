@@ -12,8 +12,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from robomem.envs.household.catalog import (
 )
 from robomem.envs.household.house import House, Obj
 from robomem.envs.household.placement import capacity, surface
+from robomem.untrusted import quote
 
 FAMILIES = (
     "pick_and_place",
@@ -40,6 +42,12 @@ STEP_LIMITS = {"pick_and_place": 200, "pick_two_and_place": 320, "place_in_close
                "pick_heat_and_place": 320, "pick_cool_and_place": 300,
                "pick_clean_and_place": 300, "look_at_in_light": 200}
 LAMPS = ("DeskLamp", "FloorLamp")
+# Bounds on a task given as a dict (by a user, a launch file or an earlier run's log).
+MAX_STEP_LIMIT = 2**31 - 1  # the env's step counter is an int32-ranged observation
+MAX_TASK_COUNT = 16  # objects a task may ask for (the families ask for 1 or 2)
+MAX_INSTRUCTION_CHARS = 256
+INSTRUCTION_PUNCTUATION = " .,'-!?"
+INSTRUCTION_CHARSET = string.ascii_letters + string.digits + INSTRUCTION_PUNCTUATION
 
 
 class TaskError(ValueError):
@@ -71,20 +79,42 @@ class Task:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Task:
-        """Validate and build a task from a dict (as written in a scene spec or log)."""
+    def from_dict(cls, d: Mapping[str, Any]) -> Task:
+        """Validate and build a task from a dict (as written in a scene spec or log).
+
+        Raises:
+            TaskError: not a mapping, an unknown key, family or type, or a value of the wrong
+                type or out of bounds; the message names the key and quotes the value.
+        """
+        if not isinstance(d, Mapping):
+            raise TaskError(f"a task must be a Task or a dict, got {type(d).__name__} "
+                            f"{quote(d)}")
+        known = [f.name for f in fields(cls)]
+        unknown = [k for k in d if k not in known]
+        if unknown:
+            raise TaskError(f"unknown task keys {quote(sorted(unknown, key=repr))}; known: "
+                            f"{', '.join(known)}")
         fam = d.get("family")
-        if fam not in FAMILIES:
-            raise TaskError(f"unknown task family {fam!r}; known: {', '.join(FAMILIES)}")
+        if not isinstance(fam, str) or fam not in FAMILIES:
+            raise TaskError(f"unknown task family {quote(fam)}; known: {', '.join(FAMILIES)}")
         for key in ("object_type", "target_type"):
-            if d.get(key) not in KINDS:
-                raise TaskError(f"task {key} {d.get(key)!r} is not an object type; "
+            v = d.get(key)
+            if not isinstance(v, str) or v not in KINDS:
+                raise TaskError(f"task {key} {quote(v)} is not an object type; "
                                 f"known: {', '.join(sorted(KINDS))}")
-        t = Task(fam, d["object_type"], d["target_type"],
-                 d.get("instruction") or instruction_for(fam, d["object_type"], d["target_type"]),
-                 int(d.get("step_limit", STEP_LIMITS[fam])),
-                 int(d.get("count", 2 if fam == "pick_two_and_place" else 1)))
-        return t
+        obj, target = d["object_type"], d["target_type"]
+        instruction = d.get("instruction") or instruction_for(fam, obj, target)
+        if not isinstance(instruction, str) or len(instruction) > MAX_INSTRUCTION_CHARS:
+            raise TaskError(f"task instruction must be a string of at most "
+                            f"{MAX_INSTRUCTION_CHARS} characters, got {quote(instruction)}")
+        odd = sorted(set(instruction) - set(INSTRUCTION_CHARSET))
+        if odd:
+            raise TaskError(f"task instruction {quote(instruction)} has characters outside "
+                            f"letters, digits and {INSTRUCTION_PUNCTUATION!r}: {quote(odd)}")
+        step_limit = _bounded_int(d, "step_limit", STEP_LIMITS[fam], MAX_STEP_LIMIT)
+        count = _bounded_int(d, "count", 2 if fam == "pick_two_and_place" else 1,
+                             MAX_TASK_COUNT)
+        return Task(fam, obj, target, instruction, step_limit, count)
 
     def check(self, house: House, held: str | None, visible: set[str]) -> bool:
         """Whether the goal holds in the house right now (ground truth)."""
@@ -140,6 +170,14 @@ def _plural(noun: str) -> str:
     else:
         word = last + "s"
     return f"{head} {word}".strip()
+
+
+def _bounded_int(d: Mapping[str, Any], key: str, default: int, high: int) -> int:
+    """``d[key]`` (or ``default``) checked to be an integer in ``[1, high]``."""
+    v = d.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= high:
+        raise TaskError(f"task {key} must be an integer in [1, {high}], got {quote(v)}")
+    return int(v)
 
 
 def instruction_for(family: str, object_type: str, target_type: str) -> str:

@@ -42,6 +42,7 @@ from robomem.envs.household.house import (
 )
 from robomem.envs.household.navigation import NavGrid, distances_to_rects, obstacle_rects
 from robomem.envs.household.placement import find_spot, surface
+from robomem.untrusted import quote
 
 VISIBILITY_DISTANCE = 1.5
 AGENT_Y = 0.9  # AI2-THOR reports the agent's position at its body centre
@@ -121,7 +122,7 @@ class World:
         """Apply one action; never raises for a failed action."""
         self.collided = False
         if action not in ACTIONS:
-            return ActionResult(action, False, f"Invalid action: {action}")
+            return ActionResult(action, False, f"Invalid action: {quote(action)}")
         if action in MOVE_ACTIONS:
             return self._move(action)
         if action in ("RotateLeft", "RotateRight"):
@@ -183,7 +184,7 @@ class World:
             return ActionResult(action, False, f"{action} needs an objectId")
         obj = self.house.objects.get(object_id)
         if obj is None:
-            return ActionResult(action, False, f"Object ID '{object_id}' does not exist")
+            return ActionResult(action, False, f"Object ID {quote(object_id)} does not exist")
         if object_id not in self.visible:
             return ActionResult(action, False, f"{object_id} is not visible or is farther than "
                                 f"{VISIBILITY_DISTANCE} m")

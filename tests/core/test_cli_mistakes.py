@@ -117,3 +117,24 @@ def test_inspect_of_a_missing_store(tmp_path: Path, capsys: pytest.CaptureFixtur
     code = main(["inspect", str(tmp_path / "nope")])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("robomem inspect: error: ")
+
+
+def test_an_alias_bomb_scene_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 1 KB spec whose aliases would expand to 10**9 values: a short error, no run folder."""
+    lines = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    spec = tmp_path / "bomb.yaml"
+    spec.write_text("\n".join(lines) + "\nname: bomb\nrooms:\n  - {id: K, type: Kitchen, "
+                    "rect: *a8}\ndoors: []\n")
+    err = _run(capsys, tmp_path / "runs", f"env.scene={spec}")
+    assert "bomb.yaml" in err and "alias" in err
+
+
+@pytest.mark.parametrize("override, needle", [
+    ("env.width=100000", "width"),
+    ("env.fov=.inf", "fov"),
+    ("env.relocation_prob=-1", "relocation_prob"),
+])
+def test_env_bounds(tmp_path: Path, capsys: pytest.CaptureFixture[str], override: str,
+                    needle: str) -> None:
+    assert needle in _run(capsys, tmp_path / "runs", override)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from robomem import keys
-from robomem.envs.household.actions import ACTIONS, MOVE_ACTIONS, OBJECT_ACTIONS
+from robomem.envs.household.actions import ACTIONS, DONE, MOVE_ACTIONS, OBJECT_ACTIONS
 from robomem.envs.household.catalog import HEATABLE_TYPES
 from robomem.envs.household.house import CAMERA_HEIGHT, GRID, forward
 from robomem.envs.household.placement import surface
@@ -543,3 +543,5 @@ def test_random_actions_never_raise_and_report_errors(sim):
             assert isinstance(md["errorMessage"], str) and md["errorMessage"]
         held = sim.world.agent.held
         assert _held(md) == ([held] if held else [])
+        if ACTIONS[a] == DONE:  # Done ends the episode; start another to go on
+            sim.reset()

@@ -68,7 +68,10 @@ def test_observations_stay_in_the_observation_space():
         assert env.observation_space.contains(obs), [
             k for k in obs if not env.observation_space[k].contains(obs[k])]
         assert obs[keys.OBS_RGB].shape == (32, 48, 3)
-        obs = step(env, int(rng.integers(len(ACTIONS))), int(rng.integers(64)))[0]
+        obs, _, terminated, truncated, _ = step(env, int(rng.integers(len(ACTIONS))),
+                                                int(rng.integers(64)))
+        if terminated or truncated:  # a random Done ends the episode: start another
+            obs, _ = env.reset()
     assert set(obs) == set(keys.OBS_KEYS)
 
 
