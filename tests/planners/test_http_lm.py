@@ -314,9 +314,10 @@ def test_a_stalled_server_makes_the_planner_fall_back():
         skill = planner.next_skill(ctx(kitchen(), percept([])))
         elapsed = time.monotonic() - start
     assert (skill.name, skill.target) == ("pickup", "Mug|1")  # the symbolic planner's choice
-    assert planner.stats()["llm_errors"] == 2 and planner.stats()["fallbacks"] == 1
+    # one bounded call, then the subgoal falls back at once (not max_invalid stalled calls)
+    assert planner.stats()["llm_errors"] == 1 and planner.stats()["fallbacks"] == 1
     assert "total_timeout_s=0.3 s" in planner.fallbacks[0]["reason"]
-    assert elapsed < 2 * 0.3 + 1.5
+    assert elapsed < 0.3 + 1.5
 
 
 @pytest.mark.parametrize("content_length", [True, False], ids=["declared", "streamed"])
