@@ -25,6 +25,8 @@ Example:
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -62,6 +64,36 @@ if TYPE_CHECKING:
 
 MEMORY_MODES = ("full", "none")
 THUMBNAIL = 64  # key-frame side in pixels
+
+
+def _load_malloc_trim() -> Any:
+    """The C library's ``malloc_trim`` (glibc), or None (another C library or platform)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # musl and other C libraries have none
+        return None
+
+
+_MALLOC_TRIM = _load_malloc_trim()
+
+
+def release_free_heap() -> bool:
+    """Give the C heap's free pages back to the OS (glibc ``malloc_trim(0)``, a few ms).
+
+    The text encoder's batch at each episode's end (torch tensors sized by the batch and
+    its longest text), the SPL oracle's clone and the store's serialised maps and indexes
+    are large, short-lived and of varying size; glibc serves them from its main heap,
+    where the small allocations that outlive them keep the freed space from ever being
+    returned. Without this, resident memory grew by megabytes per episode (free heap
+    memory, not live objects; ``benchmarks/soak.py``). Returns False where there is no
+    glibc (nothing is done).
+    """
+    if _MALLOC_TRIM is None:
+        return False
+    _MALLOC_TRIM(0)
+    return True
 
 
 @dataclass
@@ -263,6 +295,7 @@ class MemoryAgent(Policy):
         if self.store is not None and self.cfg.memory == "full":
             with self.store.transaction():
                 self.system.save(self.store)
+        release_free_heap()  # a lifelong run stays flat (see the function)
 
     def stats(self) -> dict[str, float]:
         """Planner, executor and loop counters of the episode so far."""

@@ -21,6 +21,7 @@ import json
 import shutil
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +67,10 @@ class EpisodeRecord:
     task: dict[str, Any] | None = None  # the env's task, to replay the same sequence later
 
 
+EpisodeHook = Callable[[EpisodeRecord, Policy], None]
+"""``run(on_episode_end=...)``: called with each finished episode's record and its policy."""
+
+
 @dataclass
 class RunResult:
     """What :func:`run` produced."""
@@ -93,7 +98,8 @@ def _percentiles(xs: list[float]) -> dict[str, float]:
 
 
 def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None,
-        tasks: dict[int, list[dict[str, Any]]] | None = None) -> RunResult:
+        tasks: dict[int, list[dict[str, Any]]] | None = None,
+        on_episode_end: EpisodeHook | None = None) -> RunResult:
     """Run ``cfg.episodes`` episodes per seed and write the run folder.
 
     Args:
@@ -102,6 +108,9 @@ def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None,
         folder: the run folder (default: a new one under ``cfg.out``).
         tasks: per seed, the task of each episode (task dicts, e.g. the ``task`` field of
             an earlier run's episodes), to run exactly the same sequence again.
+        on_episode_end: called with each episode's record and the policy that ran it, once
+            the episode is logged (and, with a store, committed), in the runner's thread;
+            e.g. to watch memory use over a long run (``benchmarks/soak.py``).
     """
     warnings.filterwarnings("ignore", module="gymnasium")
     if not progress:  # nor the model loads' bars (a local language model's, say)
@@ -129,7 +138,7 @@ def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None,
         raise
     records: list[EpisodeRecord] = []
     try:
-        return _run_episodes(cfg, out, tag, store, records, progress, tasks)
+        return _run_episodes(cfg, out, tag, store, records, progress, tasks, on_episode_end)
     except BaseException:
         if not records and created:  # nothing finished: leave no half-made run folder
             shutil.rmtree(out, ignore_errors=True)
@@ -160,7 +169,8 @@ def make_run_folder(out: Path) -> bool:
 
 def _run_episodes(cfg: RunConfig, out: Path, tag: str, store: Store | None,
                   records: list[EpisodeRecord], progress: bool,
-                  tasks: dict[int, list[dict[str, Any]]] | None) -> RunResult:
+                  tasks: dict[int, list[dict[str, Any]]] | None,
+                  on_episode_end: EpisodeHook | None = None) -> RunResult:
     """Run every episode into ``out`` (appending to ``records``) and write the results."""
     latency: dict[str, list[float]] = {"env_step": [], "policy_act": []}
     total = cfg.episodes * len(cfg.seeds)
@@ -185,6 +195,8 @@ def _run_episodes(cfg: RunConfig, out: Path, tag: str, store: Store | None,
                     log.flush()
                     bar.update()
                     bar.set_postfix(success=f"{np.mean([r.success for r in records]):.2f}")
+                    if on_episode_end is not None:
+                        on_episode_end(rec, policy)
                 for key, values in policy.timings().items():
                     latency.setdefault(key, []).extend(v / 1000.0 for v in values)
                 memory = getattr(policy, "memory", None)
