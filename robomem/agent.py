@@ -57,6 +57,7 @@ from robomem.policies.base import POLICIES, Policy
 from robomem.policies.executor import Executor, ExecutorConfig
 from robomem.policies.skills import PICKUP, PUT, Skill, SkillResult, SkillStatus
 from robomem.preprocess.preprocessor import Preprocessor, PreprocessorConfig
+from robomem.reservoir import Reservoir
 from robomem.types import Action, Observation
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ class MemoryAgent(Policy):
         self._subgoal_seen = 0
         self.plan: list[PlanStep] = []
         self.frames: list[NDArray[np.uint8]] = []
-        self.timings_ms: dict[str, list[float]] = {}
+        self.timings_ms: dict[str, Reservoir] = {}  # bounded over a lifelong run
         self.counters: dict[str, float] = {}
         self.last_percept: Percept | None = None
 
@@ -308,8 +309,8 @@ class MemoryAgent(Policy):
         return out
 
     def timings(self) -> dict[str, list[float]]:
-        """Per-module step latencies in milliseconds, accumulated since construction."""
-        out = dict(self.timings_ms)
+        """Per-module step latencies in milliseconds since construction (a bounded sample each)."""
+        out: dict[str, list[float]] = dict(self.timings_ms)
         out.update({f"memory_{k}": v for k, v in self.system.timings_ms.items()})
         return out
 
@@ -376,7 +377,10 @@ class MemoryAgent(Policy):
                            self.instruction, self._labels(), percept.agent_pose)
 
     def _time(self, key: str, seconds: float) -> None:
-        self.timings_ms.setdefault(key, []).append(seconds * 1000.0)
+        samples = self.timings_ms.get(key)
+        if samples is None:
+            samples = self.timings_ms[key] = Reservoir()
+        samples.add(seconds * 1000.0)
 
     def _decide(self, obs: Observation, percept: Percept) -> Action:
         a = percept.agent_pose

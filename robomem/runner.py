@@ -21,7 +21,7 @@ import json
 import shutil
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,7 @@ from robomem.hf import hide_progress_bars
 from robomem.planners.base import planner_class
 from robomem.policies.base import Policy, make_policy, policy_class
 from robomem.report import write_plots, write_report
+from robomem.reservoir import Reservoir
 from robomem.store import Store
 from robomem.types import Observation
 
@@ -89,7 +90,7 @@ def make_env(cfg: RunConfig) -> gym.Env[Any, Any]:
     return gym.make(cfg.env.id, **kw)
 
 
-def _percentiles(xs: list[float]) -> dict[str, float]:
+def _percentiles(xs: Sequence[float]) -> dict[str, float]:
     if not xs:
         return {"p50_ms": 0.0, "p99_ms": 0.0, "mean_ms": 0.0}
     a = np.asarray(xs) * 1000.0
@@ -172,7 +173,8 @@ def _run_episodes(cfg: RunConfig, out: Path, tag: str, store: Store | None,
                   tasks: dict[int, list[dict[str, Any]]] | None,
                   on_episode_end: EpisodeHook | None = None) -> RunResult:
     """Run every episode into ``out`` (appending to ``records``) and write the results."""
-    latency: dict[str, list[float]] = {"env_step": [], "policy_act": []}
+    # bounded samples: a run of weeks keeps percentiles, not every step's time
+    latency: dict[str, Reservoir] = {"env_step": Reservoir(), "policy_act": Reservoir()}
     total = cfg.episodes * len(cfg.seeds)
     bar = tqdm(total=total, desc=f"robomem run ({tag})", unit="ep", disable=not progress)
     recorder = None
@@ -198,7 +200,9 @@ def _run_episodes(cfg: RunConfig, out: Path, tag: str, store: Store | None,
                     if on_episode_end is not None:
                         on_episode_end(rec, policy)
                 for key, values in policy.timings().items():
-                    latency.setdefault(key, []).extend(v / 1000.0 for v in values)
+                    samples = latency.setdefault(key, Reservoir())
+                    for v in values:
+                        samples.add(v / 1000.0)
                 memory = getattr(policy, "memory", None)
                 if cfg.save_scene_graphs and memory is not None and hasattr(memory, "export"):
                     memory.export(out / "scene_graphs" / f"seed_{seed}")
@@ -254,7 +258,7 @@ def reference_steps(env: gym.Env[Any, Any]) -> int | None:
 
 
 def _episode(env: gym.Env[Any, Any], policy: Policy, seed: int, k: int,
-             latency: dict[str, list[float]], spl: bool,
+             latency: dict[str, Reservoir], spl: bool,
              task: dict[str, Any] | None = None,
              recorder: TrajectoryRecorder | None = None) -> EpisodeRecord:
     t0 = time.perf_counter()
@@ -271,10 +275,10 @@ def _episode(env: gym.Env[Any, Any], policy: Policy, seed: int, k: int,
     while True:
         t = time.perf_counter()
         action = policy.act(obs)
-        latency["policy_act"].append(time.perf_counter() - t)
+        latency["policy_act"].add(time.perf_counter() - t)
         t = time.perf_counter()
         obs_d, reward, terminated, truncated, info = env.step(action.to_env())
-        latency["env_step"].append(time.perf_counter() - t)
+        latency["env_step"].add(time.perf_counter() - t)
         obs = Observation.from_gym(obs_d, info)
         if recorder is not None:
             recorder.record(action.name, obs, float(reward))
@@ -293,7 +297,8 @@ def _episode(env: gym.Env[Any, Any], policy: Policy, seed: int, k: int,
                          spl_value, env_task or None)
 
 
-def summarize(records: list[EpisodeRecord], latency: dict[str, list[float]]) -> dict[str, Any]:
+def summarize(records: list[EpisodeRecord],
+              latency: Mapping[str, Sequence[float]]) -> dict[str, Any]:
     """Success rate (with a 95% Wilson interval), steps, per-family rates and latencies."""
     n = len(records)
     wins = [r for r in records if r.success]

@@ -38,6 +38,7 @@ from robomem.memory.base import (
     MemoryStorage,
     StepInput,
 )
+from robomem.reservoir import Reservoir
 from robomem.untrusted import loads_json
 
 T = TypeVar("T")
@@ -118,7 +119,7 @@ class MemorySystem:
         self._pools = ({m.name: ThreadPoolExecutor(1, thread_name_prefix=f"memory-{m.name}")
                         for m in modules if not m.light} if parallel else {})
         self._pending: dict[str, list[Future[Any]]] = {m.name: [] for m in modules}
-        self.timings_ms: dict[str, list[float]] = {}
+        self.timings_ms: dict[str, Reservoir] = {}  # bounded over a lifelong run
         self.late_counts: dict[str, int] = dict.fromkeys(names, 0)
         self.next_episode = 0
 
@@ -261,8 +262,11 @@ class MemorySystem:
         try:
             return fn()
         finally:
-            self.timings_ms.setdefault(f"{hook}_{name}", []).append(
-                (time.perf_counter() - t0) * 1000.0)
+            key = f"{hook}_{name}"
+            samples = self.timings_ms.get(key)
+            if samples is None:
+                samples = self.timings_ms[key] = Reservoir()
+            samples.add((time.perf_counter() - t0) * 1000.0)
 
     def _all(self, call: Callable[[MemoryModule], T], hook: str,
              deadline: bool = True) -> dict[str, T]:
