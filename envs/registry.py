@@ -7,7 +7,7 @@ import gymnasium as gym
 from robomem.registry import Registry
 
 # Gymnasium id -> "module:Class" entry point.
-ENVS: Registry[str] = Registry("env")
+ENVS: Registry[str] = Registry("env", group="robomem.envs", resolve=False)
 ENVS.add("robomem/Household-v0", "robomem.envs.household.env:HouseholdEnv")
 
 

@@ -61,7 +61,7 @@ class Planner(ABC):
         return {}
 
 
-PLANNERS: Registry[type[Planner]] = Registry("planner")
+PLANNERS: Registry[type[Planner]] = Registry("planner", group="robomem.planners")
 
 
 def planner_class(name: str) -> type[Planner]:

@@ -111,7 +111,8 @@ class LanguageModel(ABC):
         """Release connections or memory."""
 
 
-LANGUAGE_MODELS: Registry[type[LanguageModel]] = Registry("language model backend")
+LANGUAGE_MODELS: Registry[type[LanguageModel]] = Registry(
+    "language model backend", group="robomem.language_models")
 
 
 @LANGUAGE_MODELS.register("scripted")

@@ -54,7 +54,7 @@ class Policy(ABC):
         return {}
 
 
-POLICIES: Registry[type[Policy]] = Registry("policy")
+POLICIES: Registry[type[Policy]] = Registry("policy", group="robomem.policies")
 BUILT_IN = ("robomem.agent", "robomem.policies.oracle", "robomem.policies.random_policy")
 
 

@@ -275,7 +275,8 @@ class MemoryModule(ABC):
         return {}
 
 
-MEMORY_MODULES: Registry[type[MemoryModule]] = Registry("memory module")
+MEMORY_MODULES: Registry[type[MemoryModule]] = Registry(
+    "memory module", group="robomem.memory_modules")
 
 
 def check_document(doc: object, fmt: str, version: int, what: str) -> dict[str, Any]:

@@ -82,7 +82,7 @@ class TextEncoder(ABC):
         return out
 
 
-ENCODERS: Registry[type[TextEncoder]] = Registry("text encoder")
+ENCODERS: Registry[type[TextEncoder]] = Registry("text encoder", group="robomem.text_encoders")
 
 
 @ENCODERS.register("hash")

@@ -77,7 +77,7 @@ class Detector(ABC):
         """Return one :class:`Detection2D` per object instance seen in ``obs``."""
 
 
-DETECTORS: Registry[type[Detector]] = Registry("detector")
+DETECTORS: Registry[type[Detector]] = Registry("detector", group="robomem.detectors")
 
 
 def _label_of(instance: int, obs: Observation) -> str | None:

@@ -80,7 +80,8 @@ class Backbone(nn.Module, ABC, Generic[StateT]):
         """The fresh state for ``batch`` rows."""
 
 
-BACKBONES: Registry[Callable[..., Backbone[Any]]] = Registry("backbone")
+BACKBONES: Registry[Callable[..., Backbone[Any]]] = Registry(
+    "backbone", group="robomem.worldmodel_backbones")
 
 
 @BACKBONES.register("ssm")

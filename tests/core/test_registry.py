@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from robomem.memory.base import MemoryModule
 from robomem.registry import Registry
 
 
@@ -30,3 +33,109 @@ def test_miss_lists_known_names() -> None:
     reg.add("http", 2)
     with pytest.raises(KeyError, match="unknown planner 'vlm'; known: http, symbolic"):
         reg.get("vlm")
+
+
+# ------------------------------------------------------------- lazy targets, entry points
+
+def _plugin_package(root: Path, entry_points: str, dist: str = "robomem_plugin_demo") -> None:
+    """An installed-looking distribution on ``root``: a module and its entry_points.txt."""
+    (root / "robomem_plugin_demo.py").write_text(
+        "from robomem.memory.builtin import WorkingModule\n\n\n"
+        "class NoteModule(WorkingModule):\n    name = 'notes'\n")
+    info = root / f"{dist}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(entry_points)
+
+
+def test_lazy_target_is_imported_on_first_use() -> None:
+    reg: Registry[type] = Registry("thing")
+    reg.add_lazy("od", "collections:OrderedDict")
+    assert reg.names() == ["od"] and "od" in reg
+    import collections
+
+    assert reg.get("od") is collections.OrderedDict
+
+
+@pytest.mark.parametrize("target", ["collections.OrderedDict", ":x", "collections:"])
+def test_malformed_targets(target: str) -> None:
+    reg: Registry[type] = Registry("thing")
+    with pytest.raises(ValueError, match="module:Name"):
+        reg.add_lazy("x", target)
+        reg.get("x")
+
+
+def test_a_missing_target_names_the_plugin() -> None:
+    reg: Registry[type] = Registry("thing")
+    reg.add_lazy("ghost", "no_such_module_here:Ghost")
+    with pytest.raises(ImportError, match=r"thing 'ghost' .no_such_module_here:Ghost"):
+        reg.get("ghost")
+
+
+def test_lazy_duplicates_raise() -> None:
+    reg: Registry[type] = Registry("thing")
+    reg.add_lazy("od", "collections:OrderedDict")
+    with pytest.raises(ValueError, match="already registered"):
+        reg.add_lazy("od", "collections:Counter")
+    with pytest.raises(ValueError, match="already registered as 'collections:OrderedDict'"):
+        reg.add("od", dict)
+
+
+def test_a_module_that_registers_itself_is_not_a_duplicate() -> None:
+    """Importing a lazy target runs its module's own @register: the same plugin."""
+    reg: Registry[type] = Registry("thing")
+    target = f"{Registry.__module__}:{Registry.__qualname__}"
+    reg.add_lazy("registry", target)
+    reg.add("registry", Registry)  # what a decorator in that module would do
+    assert reg.get("registry") is Registry
+
+
+def test_third_party_memory_module_through_an_entry_point(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A package that declares `robomem.memory_modules` is found, listed and built."""
+    _plugin_package(tmp_path, "[robomem.memory_modules]\nnotes = robomem_plugin_demo:NoteModule\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reg: Registry[type[MemoryModule]] = Registry("memory module", group="robomem.memory_modules")
+    import robomem.memory.base as base
+
+    monkeypatch.setattr(base, "MEMORY_MODULES", reg)
+    import robomem.memory.system as system
+
+    monkeypatch.setattr(system, "MEMORY_MODULES", reg)
+    assert "notes" in reg.names()
+    module = system.build_module("notes")
+    assert type(module).__name__ == "NoteModule" and isinstance(module, MemoryModule)
+
+
+def test_an_entry_point_that_clashes_with_a_built_in_raises(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _plugin_package(tmp_path, "[robomem.demo]\nbox = robomem_plugin_demo:NoteModule\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reg: Registry[type] = Registry("demo", group="robomem.demo")
+    reg.add("box", dict)
+    with pytest.raises(ValueError, match=r"demo 'box' is already registered.*entry point 'box' "
+                                         r"of robomem_plugin_demo adds it again"):
+        reg.get("nope")
+
+
+def test_env_entry_points_stay_strings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The env registry hands Gymnasium the target string, importing nothing itself."""
+    _plugin_package(tmp_path, "[robomem.envs]\nacme/Grid-v0 = acme_not_installed:GridEnv\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reg: Registry[str] = Registry("env", group="robomem.envs", resolve=False)
+    assert reg.get("acme/Grid-v0") == "acme_not_installed:GridEnv"
+
+
+def test_every_plugin_kind_has_an_entry_point_group() -> None:
+    from robomem.envs.registry import ENVS
+    from robomem.memory.base import MEMORY_MODULES
+    from robomem.memory.encoders import ENCODERS
+    from robomem.planners.base import PLANNERS
+    from robomem.planners.lm import LANGUAGE_MODELS
+    from robomem.policies.base import POLICIES
+    from robomem.preprocess.detector import DETECTORS
+    from robomem.worldmodel.backbone import BACKBONES
+
+    groups = [r.group for r in (ENVS, MEMORY_MODULES, ENCODERS, PLANNERS, LANGUAGE_MODELS,
+                                POLICIES, DETECTORS, BACKBONES)]
+    assert all(g and g.startswith("robomem.") for g in groups) and len(set(groups)) == 8
