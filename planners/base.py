@@ -18,7 +18,7 @@ from robomem.memory.base import MemoryContext
 from robomem.memory.spatial import SpatialMemory
 from robomem.percept import Percept
 from robomem.planners.instruction import Goal
-from robomem.policies.skills import Skill, SkillResult
+from robomem.skills import Skill, SkillResult
 from robomem.registry import Registry
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from robomem.ontology import type_info
 from robomem.planners.base import PlanContext
-from robomem.policies.skills import (
+from robomem.skills import (
     CLOSE,
     NAVIGATE,
     OPEN,

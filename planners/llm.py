@@ -54,7 +54,7 @@ from robomem.planners.lm import (
 )
 from robomem.planners.prompt import PromptBuilder
 from robomem.planners.symbolic import Subgoal, SymbolicPlanner
-from robomem.policies.skills import DONE, EXPLORE, Skill, SkillStatus
+from robomem.skills import DONE, EXPLORE, Skill, SkillStatus
 
 __all__ = ["MAX_FEEDBACK_CHARS", "LLMConfig", "LLMPlanner"]
 

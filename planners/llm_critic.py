@@ -21,7 +21,7 @@ from robomem.planners.critic import Critic, Verdict
 from robomem.planners.llm_output import MAX_REASON_CHARS, InvalidAnswer, extract_json
 from robomem.planners.lm import GenerationRequest, LanguageModel, LanguageModelError
 from robomem.planners.prompt import PromptBuilder
-from robomem.policies.skills import Skill
+from robomem.skills import Skill
 
 __all__ = ["LanguageModelCritic", "read_verdict"]
 

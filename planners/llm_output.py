@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from robomem.memory.spatial import SpatialMemory
-from robomem.policies.skills import SKILL_NAMES, TARGETED_SKILLS, Skill
+from robomem.skills import SKILL_NAMES, TARGETED_SKILLS, Skill
 from robomem.untrusted import MAX_DEPTH, json_depth, quote
 
 __all__ = [

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from robomem.memory.base import Fact
 from robomem.memory.object_node import ObjectNode
 from robomem.planners.base import PlanContext
-from robomem.policies.skills import (
+from robomem.skills import (
     CLOSE,
     DONE,
     EXPLORE,

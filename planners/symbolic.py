@@ -27,7 +27,7 @@ from robomem.ontology import type_info
 from robomem.planners.base import PLANNERS, PlanContext, Planner
 from robomem.planners.critic import Critic, CriticChain, PreconditionCritic
 from robomem.planners.instruction import Goal
-from robomem.policies.skills import (
+from robomem.skills import (
     CLOSE,
     DONE,
     EXPLORE,

@@ -40,7 +40,7 @@ import torch
 
 from robomem.planners.base import PlanContext
 from robomem.planners.critic import Critic, Verdict
-from robomem.policies.skills import INTERACTION_ACTIONS, Skill
+from robomem.skills import INTERACTION_ACTIONS, Skill
 from robomem.types import Action, Observation
 from robomem.worldmodel.features import FeatureConfig, action_id, observation_features
 from robomem.worldmodel.model import WorldModel

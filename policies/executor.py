@@ -10,7 +10,7 @@ nearest reachable frontier of the occupancy grid and looks around there.
 
 Example:
     >>> from robomem.policies.executor import Executor, ExecutorConfig, lattice_moves
-    >>> from robomem.policies.skills import NAVIGATE, Skill
+    >>> from robomem.skills import NAVIGATE, Skill
     >>> lattice_moves([(0, 0), (0, 1), (1, 1)], yaw=0.0)
     ['MoveAhead', 'MoveLeft']
     >>> ex = Executor(ExecutorConfig(max_path_retries=3))
@@ -45,7 +45,7 @@ from robomem.policies.motion import (
     turn_actions,
     yaw_towards,
 )
-from robomem.policies.skills import (
+from robomem.skills import (
     DONE,
     EXPLORE,
     INTERACTION_ACTIONS,

@@ -55,7 +55,7 @@ from robomem.planners.llm import LLMConfig, LLMPlanner
 from robomem.planners.loop_detector import BREAK, GIVE_UP, LoopDetector
 from robomem.policies.base import POLICIES, Policy
 from robomem.policies.executor import Executor, ExecutorConfig
-from robomem.policies.skills import PICKUP, PUT, Skill, SkillResult, SkillStatus
+from robomem.skills import PICKUP, PUT, Skill, SkillResult, SkillStatus
 from robomem.preprocess.preprocessor import Preprocessor, PreprocessorConfig
 from robomem.reservoir import Reservoir
 from robomem.types import Action, Observation

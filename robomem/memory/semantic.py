@@ -100,7 +100,7 @@ ACTION_SKILLS: dict[str, str] = {
     "ToggleObjectOn": "toggle_on",
     "ToggleObjectOff": "toggle_off",
 }
-"""Object actions and the skill each ends (mirrors ``robomem.policies.skills``)."""
+"""Object actions and the skill each ends (mirrors ``robomem.skills``)."""
 
 _INSIDE_CLOSED = re.compile(r"inside (?:a )?closed (\S+)", re.IGNORECASE)
 _IS_CLOSED = re.compile(r"\bis closed\b", re.IGNORECASE)

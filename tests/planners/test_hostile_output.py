@@ -25,7 +25,7 @@ from robomem.planners.llm_output import (
     parse_answer,
 )
 from robomem.planners.lm import ScriptedModel
-from robomem.policies.skills import EXPLORE, PICKUP
+from robomem.skills import EXPLORE, PICKUP
 from tests.fixtures.planning import ctx, kitchen, percept
 
 PUT_MUG = "Put a mug in the cabinet and close it."

@@ -20,7 +20,7 @@ from robomem.planners.lm import (
     LanguageModelError,
     ScriptedModel,
 )
-from robomem.policies.skills import EXPLORE, NAVIGATE, PICKUP, Skill, SkillResult, SkillStatus
+from robomem.skills import EXPLORE, NAVIGATE, PICKUP, Skill, SkillResult, SkillStatus
 from robomem.runner import run
 from tests.fixtures.planning import ctx, kitchen, percept
 

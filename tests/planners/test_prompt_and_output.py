@@ -7,7 +7,7 @@ import pytest
 from robomem.memory.base import Fact, MemoryContext
 from robomem.planners.llm_output import InvalidAnswer, extract_json, parse_answer
 from robomem.planners.prompt import PromptBuilder, approx_tokens
-from robomem.policies.skills import EXPLORE, PICKUP, PUT, SKILL_NAMES
+from robomem.skills import EXPLORE, PICKUP, PUT, SKILL_NAMES
 from tests.fixtures.planning import COUNTER, MUG, ctx, kitchen, percept
 
 

@@ -9,7 +9,7 @@ from robomem.planners.base import PlanContext
 from robomem.planners.critic import PreconditionCritic
 from robomem.planners.instruction import Goal, parse_instruction
 from robomem.planners.symbolic import SymbolicPlanner, place_hints, plan_subgoals
-from robomem.policies.skills import (
+from robomem.skills import (
     DONE,
     EXPLORE,
     NAVIGATE,

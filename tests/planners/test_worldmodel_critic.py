@@ -14,7 +14,7 @@ from robomem.memory.spatial import SpatialMemory
 from robomem.planners.base import PlanContext
 from robomem.planners.critic import CriticChain
 from robomem.planners.worldmodel_critic import WorldModelCritic
-from robomem.policies.skills import NAVIGATE, PICKUP, Skill
+from robomem.skills import NAVIGATE, PICKUP, Skill
 from robomem.runner import run
 from robomem.types import Action, AgentPose, Observation
 from robomem.worldmodel.data import TRAJECTORY_DIR, Trajectory

@@ -28,7 +28,7 @@ from robomem.policies.executor import (
     yaw_towards,
 )
 from robomem.policies.motion import Walker, ruled_out, voxel_sight_blocked
-from robomem.policies.skills import (
+from robomem.skills import (
     CLOSE,
     DONE,
     EXPLORE,

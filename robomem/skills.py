@@ -4,7 +4,7 @@ A :class:`Skill` names one thing to do ("pick up Mug|1"); the executor turns it 
 primitive actions and ends it with a :class:`SkillResult`.
 
 Example:
-    >>> from robomem.policies.skills import PICKUP, Skill, SkillResult, SkillStatus
+    >>> from robomem.skills import PICKUP, Skill, SkillResult, SkillStatus
     >>> s = Skill(PICKUP, target="Mug|+01.00|+00.95|+02.00", label="Mug")
     >>> s.describe()
     'pickup Mug|+01.00|+00.95|+02.00'
