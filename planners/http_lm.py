@@ -55,7 +55,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from robomem.planners.lm import (
-    LANGUAGE_MODELS,
     Generation,
     GenerationRequest,
     LanguageModel,
@@ -181,7 +180,6 @@ def _retry_after_s(response: httpx.Response) -> float:
     return min(max(seconds, 0.0), _MAX_RETRY_AFTER_S) if np.isfinite(seconds) else 0.0
 
 
-@LANGUAGE_MODELS.register("openai")
 class OpenAIChatModel(LanguageModel):
     """Chat completions from an OpenAI-compatible server (vLLM, Ollama, llama.cpp, ...).
 

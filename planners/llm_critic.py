@@ -3,7 +3,7 @@
 :class:`LanguageModelCritic` uses the planner's own system part (so a local backend keeps one
 KV-cached prefix for both) and ends the memory context with a check question; the model answers
 ``{"suitable": true|false, "reason": ...}``. An answer that cannot be read, or a backend error,
-approves the skill (the critic must never stall the agent) and is counted.
+approves the skill (the critic must never stall the agent), is counted and is logged.
 
 Example:
     >>> from robomem.planners.lm import ScriptedModel
@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import logging
+
 from robomem.planners.base import PlanContext
 from robomem.planners.critic import Critic, Verdict
 from robomem.planners.llm_output import MAX_REASON_CHARS, InvalidAnswer, extract_json
@@ -24,6 +26,8 @@ from robomem.planners.prompt import PromptBuilder
 from robomem.skills import Skill
 
 __all__ = ["LanguageModelCritic", "read_verdict"]
+
+log = logging.getLogger(__name__)
 
 
 def read_verdict(text: str) -> Verdict | None:
@@ -71,12 +75,16 @@ class LanguageModelCritic(Critic):
         try:
             out = self.model.generate(GenerationRequest(self.builder.system(), prompt.text,
                                                         max_new_tokens=self.max_new_tokens))
-        except LanguageModelError:
+        except LanguageModelError as e:
             self.counters["llm_critic_unread"] += 1
+            log.warning("the language-model critic could not ask the model (%s); %s is "
+                        "approved unreviewed", e, skill.describe())
             return Verdict(True)
         verdict = read_verdict(out.text)
         if verdict is None:
             self.counters["llm_critic_unread"] += 1
+            log.debug("the language-model critic found no verdict in the answer; %s is "
+                      "approved", skill.describe())
             return Verdict(True)
         if not verdict.ok:
             self.counters["llm_critic_vetoes"] += 1

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import logging
 import time
 import warnings
 from collections.abc import Sequence
@@ -49,7 +50,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from robomem.planners.lm import (
-    LANGUAGE_MODELS,
     Generation,
     GenerationRequest,
     LanguageModel,
@@ -57,6 +57,8 @@ from robomem.planners.lm import (
 )
 
 __all__ = ["LocalModel", "cache_argument", "split_chat_template"]
+
+log = logging.getLogger(__name__)
 
 _SENTINEL = "\u27e6ROBOMEM-CONTEXT\u27e7"
 _EXTRA = "pip install 'robomem[llm]'"
@@ -139,7 +141,6 @@ class _StopStrings:
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
-@LANGUAGE_MODELS.register("local")
 class LocalModel(LanguageModel):
     """A causal LM (or VLM) from a local folder, with a reused system-prefix KV cache.
 
@@ -211,7 +212,9 @@ class LocalModel(LanguageModel):
                 try:
                     self.model = transformers.AutoModelForImageTextToText.from_pretrained(
                         str(folder), local_files_only=True, dtype=self.dtype)
-                except (ValueError, AttributeError):
+                except (ValueError, AttributeError) as e:
+                    log.info("%s does not load as an image-text-to-text model (%s); loading "
+                             "it as a causal language model", self.path, e)
                     self.model = None
             if self.model is None:
                 self.model = transformers.AutoModelForCausalLM.from_pretrained(
@@ -241,6 +244,10 @@ class LocalModel(LanguageModel):
         self._cached: Any = None  # the prefix's DynamicCache
         self._prefix_logits: Any = None  # its last position's logits (for an empty context)
         self._warned_images = False
+        self._logged_plain_prompt = False
+        log.info("loaded %s (%s) on %s as %s%s", self.path, type(self.model).__name__,
+                 self.device, str(self.dtype).removeprefix("torch."),
+                 ", with an image processor" if self.processor is not None else "")
 
     @property
     def streaming(self) -> bool:
@@ -252,9 +259,14 @@ class LocalModel(LanguageModel):
         try:
             processor = transformers.AutoProcessor.from_pretrained(str(folder),
                                                                    local_files_only=True)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            log.info("%s: no image processor could be loaded (%s); images are ignored",
+                     self.path, e)
             return None
-        return processor if getattr(processor, "image_processor", None) is not None else None
+        if getattr(processor, "image_processor", None) is None:
+            log.info("%s: the processor has no image processor; images are ignored", self.path)
+            return None
+        return processor
 
     # -- prompt ---------------------------------------------------------------------------
 
@@ -268,6 +280,10 @@ class LocalModel(LanguageModel):
             split = split_chat_template(self.tokenizer, system)
             if split is not None:
                 return split[0], split[1], True
+            if not self._logged_plain_prompt:
+                log.info("%s: no usable chat template; prompts are plain text (the system "
+                         "part, a blank line, the context)", self.path)
+                self._logged_plain_prompt = True
         return system + "\n\n", "\n", False
 
     def _ids(self, text: str, special: bool) -> list[int]:
@@ -348,6 +364,9 @@ class LocalModel(LanguageModel):
             self.prefix_builds += 1
             self.last_prefill_seconds = time.perf_counter() - t0
             rebuilt = True
+            log.debug("%s: prefix cache %s: %d tokens in %.3f s", self.path,
+                      "rebuilt" if self.rebuilds else "built", len(prefix_ids),
+                      self.last_prefill_seconds)
         # Deep copy: the call's forward passes extend (and may trim) its own cache; the stored
         # prefix stays as it was. Costs one copy of the prefix's keys and values per call.
         return copy.deepcopy(self._cached), len(prefix_ids), rebuilt

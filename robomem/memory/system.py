@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -42,6 +43,7 @@ from robomem.reservoir import Reservoir
 from robomem.untrusted import loads_json
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 ALL_MODULES = ("spatial", "temporal", "episodic", "semantic", "working")
 STATE_BLOB = "system/state"
 
@@ -72,8 +74,6 @@ class MemorySystemConfig:
             raise ValueError(f"memory modules must not repeat, got {self.modules}")
         if not self.deadline_ms > 0:
             raise ValueError(f"deadline_ms must be positive, got {self.deadline_ms}")
-        import robomem.memory.builtin  # noqa: F401  (registers the built-in modules)
-
         for name in self.modules:  # an unknown name first: it explains any options mismatch
             MEMORY_MODULES.get(name)
         extra = sorted(set(self.options) - set(self.modules))
@@ -89,8 +89,6 @@ def build_module(name: str, options: dict[str, Any] | None = None) -> MemoryModu
         KeyError: an unknown name (the message lists the known ones).
         ValueError: an option the module does not take.
     """
-    import robomem.memory.builtin  # noqa: F401  (registers the built-in modules)
-
     cls = MEMORY_MODULES.get(name)
     try:
         return cls(**(options or {}))
@@ -231,6 +229,8 @@ class MemorySystem:
                     f"store {where}: memory module {m.name!r} cannot load its data "
                     f"({type(e).__name__}: {str(e)[:200]}); restore it from a snapshot or "
                     f"start a new store") from None
+        log.info("memory loaded from store %s: modules %s, next episode %d", where,
+                 ", ".join(self.names), self.next_episode)
 
     def save(self, storage: MemoryStorage) -> None:
         """Persist every module (call inside ``store.transaction()``; runs in this thread)."""
@@ -298,6 +298,10 @@ class MemorySystem:
             else:
                 self.late_counts[name] += 1
                 self._pending[name].append(f)
+                log.warning("memory module %r missed the %.0f ms deadline on %s: its answer "
+                            "is left out (late %d times so far); its work goes on in the "
+                            "background", name, self.deadline * 1000.0, hook,
+                            self.late_counts[name])
         for name in self.names:  # an error in earlier late work surfaces now
             for f in self._pending[name]:
                 if f.done() and f.exception() is not None:

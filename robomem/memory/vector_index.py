@@ -37,6 +37,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import struct
 import zlib
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ VERSION = 1
 # magic, version, kind, dim, count, max id, payload length, payload crc32, header crc32
 _HEADER = struct.Struct("<4sH8sIQqQII")
 HEADER_SIZE = _HEADER.size
+log = logging.getLogger(__name__)
 
 
 class IndexCorruptError(ValueError):
@@ -225,6 +227,7 @@ class VectorIndex:
         if len(x) < nlist:
             raise ValueError(f"an ivf index with nlist={nlist} needs at least {nlist} training "
                              f"vectors, got {len(x)}; use fewer cells, or kind 'flat'/'hnsw'")
+        log.info("training a %d-dim ivf index (%d cells) on %d vectors", self.dim, nlist, len(x))
         self._inner.train(x)
 
     def add(self, ids: ArrayLike, vectors: ArrayLike) -> None:

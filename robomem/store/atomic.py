@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import secrets
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 # Errors a directory fsync gives on filesystems that cannot sync directories; the rename has
 # happened and there is nothing more to do there.
@@ -32,7 +35,8 @@ _DIR_FSYNC_UNSUPPORTED = {errno.EINVAL, errno.ENOTSUP, errno.EBADF, errno.EISDIR
 def fsync_dir(directory: str | os.PathLike[str]) -> None:
     """Flush a directory's entries (new names, renames) to disk.
 
-    Filesystems that cannot sync a directory are skipped silently; any other error is raised.
+    Filesystems that cannot sync a directory are skipped (logged at debug level); any other
+    error is raised.
 
     Args:
         directory: the directory to flush.
@@ -41,6 +45,7 @@ def fsync_dir(directory: str | os.PathLike[str]) -> None:
         fd = os.open(directory, os.O_RDONLY)
     except OSError as e:
         if e.errno in _DIR_FSYNC_UNSUPPORTED:
+            log.debug("cannot open %s to sync it (%s); skipped", directory, e)
             return
         raise
     try:
@@ -48,6 +53,7 @@ def fsync_dir(directory: str | os.PathLike[str]) -> None:
     except OSError as e:
         if e.errno not in _DIR_FSYNC_UNSUPPORTED:
             raise
+        log.debug("this filesystem cannot sync directory %s (%s); skipped", directory, e)
     finally:
         os.close(fd)
 

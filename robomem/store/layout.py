@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 from datetime import datetime, timezone
@@ -41,6 +42,7 @@ INDEX_DIR = "index"
 SNAPSHOT_DIR = "snapshots"
 
 _FILE_NAME_BAD = ("/", "\\", "\0")
+log = logging.getLogger(__name__)
 
 
 def check_store_dir(path: Path, readonly: bool) -> None:
@@ -158,4 +160,5 @@ def write_snapshot(conn: sqlite3.Connection, path: Path, label: str) -> Path:
                 p.unlink()
         raise
     fsync_dir(snapdir)
+    log.info("wrote snapshot %s", final)
     return final

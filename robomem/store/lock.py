@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shlex
 import socket
@@ -46,6 +47,8 @@ from robomem.store.schema import utc_now
 
 LOCK_NAME = "LOCK"
 """The lock file's name inside the store directory."""
+
+log = logging.getLogger(__name__)
 
 
 def acquire_lock(directory: Path) -> int:
@@ -85,6 +88,7 @@ def acquire_lock(directory: Path) -> int:
     except BaseException:
         os.close(fd)
         raise
+    log.debug("took the write lock of %s", directory)
     return fd
 
 

@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Callable
@@ -39,6 +40,8 @@ from numpy.typing import NDArray
 from robomem import __version__
 from robomem.memory.base import StoredRecord
 from robomem.store.errors import StoreCorruptError
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 """The schema this robomem writes; older stores are migrated on a writable open."""
@@ -140,6 +143,7 @@ def migrate(conn: sqlite3.Connection, version: int,
     try:
         with transaction():
             for step in range(version, SCHEMA_VERSION):
+                log.info("migrating the store schema from v%d to v%d", step, step + 1)
                 MIGRATIONS[step - 1](conn)
             conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
                          (str(SCHEMA_VERSION),))

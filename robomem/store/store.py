@@ -33,6 +33,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sqlite3
@@ -76,6 +77,7 @@ from robomem.store.schema import (
 )
 
 _BATCH = 512  # records read per query by records()
+log = logging.getLogger(__name__)
 _LABEL_RE = re.compile(r"^[A-Za-z0-9_.-]*$")
 
 
@@ -140,6 +142,8 @@ class Store:
             _release(conn, lock_fd, os.getpid())
             raise
         self._finalizer = weakref.finalize(self, _release, conn, lock_fd, os.getpid())
+        log.info("opened store %s (%s, schema v%d)", self.path,
+                 "read-only" if readonly else "writable", self.schema_version)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], readonly: bool = False) -> Store:
@@ -187,6 +191,7 @@ class Store:
                                  "leave the with-block first")
             self._closed = True
             self._finalizer()
+        log.debug("closed store %s", self.path)
 
     def __enter__(self) -> Store:
         return self
@@ -225,9 +230,11 @@ class Store:
             self._depth = 1
             try:
                 yield
-            except BaseException:
+            except BaseException as e:
                 self._depth = 0
                 self._conn.execute("ROLLBACK")
+                log.warning("store %s: a transaction was rolled back (%s: %s)", self.path,
+                            type(e).__name__, e)
                 raise
             self._depth = 0
             try:
@@ -235,6 +242,7 @@ class Store:
             except sqlite3.Error as e:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
+                log.warning("store %s: commit failed (%s); rolled back", self.path, e)
                 raise StoreError(f"store {self.path}: commit failed ({e}); the transaction "
                                  "was rolled back") from e
 
@@ -332,6 +340,7 @@ class Store:
         target = derived_file_path(self.path, name)
         self._check_writable(f"write_file({name!r})")
         atomic_write(target, data)
+        log.debug("store %s: wrote %s (%d bytes)", self.path, name, len(data))
 
     def read_file(self, name: str) -> bytes | None:
         """A derived file's bytes, or None when it is missing."""
@@ -473,6 +482,7 @@ class Store:
                                  "written); open it writable once to create it")
             self._configure()
             self._create()
+            log.info("created a new store at %s (schema v%d)", self.path, SCHEMA_VERSION)
             return
         if "meta" not in tables:
             raise StoreError(f"{self.db_path} is an SQLite database but not a robomem store "
@@ -520,6 +530,8 @@ class Store:
             raise StoreVersionError(f"store {self.path} has schema version {version}; robomem "
                                     f"migrates from version 1 up to {SCHEMA_VERSION} only")
         snap = write_snapshot(self._conn, self.path, f"schema-v{version}")
+        log.info("migrating store %s from schema v%d to v%d (a copy is at %s)", self.path,
+                 version, SCHEMA_VERSION, snap)
         try:
             migrate(self._conn, version, self.transaction)
         except MigrationError as e:
