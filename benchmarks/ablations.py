@@ -39,7 +39,7 @@ from robomem.runner import run
 
 
 def _without(name: str) -> list[str]:
-    return [f"memory_system.modules=[{','.join(m for m in ALL_MODULES if m != name)}]"]
+    return [f"agent.modules.modules=[{','.join(m for m in ALL_MODULES if m != name)}]"]
 
 
 CONDITIONS: dict[str, list[str]] = {
@@ -49,8 +49,8 @@ CONDITIONS: dict[str, list[str]] = {
     "no_semantic": _without("semantic"),
     "no_temporal": _without("temporal"),
     "no_working": _without("working"),
-    "no_critic": ["critic=false"],
-    "none": ["memory=none"],
+    "no_critic": ["agent.critic=false"],
+    "none": ["agent.memory=none"],
 }
 DEFAULT = ["full", "no_spatial", "no_episodic", "no_semantic", "no_critic", "none"]
 
@@ -67,7 +67,7 @@ def main() -> None:
     for name in args.conditions:
         over = [*CONDITIONS[name], *suite_overrides(args, f"ablation_{name}"), "spl=false"]
         if name != "none" and "episodic" not in name:
-            over.append(f"memory_system.options.episodic.encoder={args.encoder}")
+            over.append(f"agent.modules.options.episodic.encoder={args.encoder}")
         res = run(load_config(None, over), progress=True)
         results[name] = condition_result(res)
         print(f"{name:12s} success {results[name]['success_rate']:.1%}  steps/success "

@@ -52,7 +52,7 @@ def main() -> None:
     results = {}
     for name in ("pass_1", "pass_2"):
         over = [*suite_overrides(args, f"lifelong_{name}"), "spl=false", f"store={store}",
-                f"memory_system.options.episodic.encoder={args.encoder}"]
+                f"agent.modules.options.episodic.encoder={args.encoder}"]
         res = run(load_config(None, over), progress=True, tasks=tasks)
         results[name] = condition_result(res)
         results[name]["instructions"] = [e.instruction for e in res.episodes]

@@ -28,7 +28,8 @@ from benchmarks.common import (
 from robomem.config import load_config
 from robomem.runner import run
 
-CONDITIONS = {"full": ["policy=agent", "memory=full"], "none": ["policy=agent", "memory=none"],
+CONDITIONS = {"full": ["policy=agent", "agent.memory=full"],
+              "none": ["policy=agent", "agent.memory=none"],
               "random": ["policy=random"], "oracle": ["policy=oracle"]}
 
 

@@ -102,7 +102,7 @@ def record(runs: Path, seeds: int, episodes: int, step_limit: int | None) -> Pat
 
     over = [f"episodes={episodes}", f"seeds=[{','.join(str(s) for s in range(seeds))}]",
             "trajectories=true", f"out={runs}", "spl=false", "save_scene_graphs=false",
-            "memory_system.options.episodic.encoder=hash", "env.width=64", "env.height=64",
+            "agent.modules.options.episodic.encoder=hash", "env.width=64", "env.height=64",
             "name=worldmodel_data"]
     if step_limit:
         over.append(f"env.step_limit={step_limit}")

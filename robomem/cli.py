@@ -29,20 +29,30 @@ the options below, then from KEY=VALUE overrides with dotted keys, for example:
   robomem run --memory random --episodes 3     # the random baseline, 3 episodes per seed
   robomem run env.scene=FloorPlan3 seeds=[0,1,2] env.width=224
   robomem run --store ~/.robomem/home         # lifelong: resume from and save to a store
-  robomem run memory_system.modules=[spatial,episodic] critic=false   # an ablation
-  robomem run --planner llm llm.backend=openai llm.options.base_url=http://127.0.0.1:8000/v1 \\
-      llm.options.model=NAME                   # a language-model planner (docs/planners.md)
+  robomem run agent.modules.modules=[spatial,episodic] agent.critic=false   # an ablation
+  robomem run agent.preprocess.detector=segmentation agent.executor.max_steps=300 \\
+      agent.key_frames=2                       # any agent setting, by its dotted key
+  robomem run --planner llm agent.llm.backend=openai \\
+      agent.llm.options.base_url=http://127.0.0.1:8000/v1 \\
+      agent.llm.options.model=NAME             # a language-model planner (docs/planners.md)
   robomem run trajectories=true                # also record world-model training data
 
-Keys: name, policy (agent | oracle | random), memory (full | none), planner (symbolic | llm),
-llm.backend (openai | local | scripted), llm.options.<option>, llm.max_invalid,
-llm.token_budget, llm.max_new_tokens, llm.critic, llm.images, episodes, seeds, out, spl,
-save_scene_graphs, store, critic, worldmodel_critic, worldmodel_threshold, trajectories,
-memory_system.modules (spatial, temporal,
-episodic, semantic, working), memory_system.parallel, memory_system.deadline_ms,
-memory_system.options (e.g. memory_system.options.episodic.encoder=hash), env.id,
-env.scene, env.width, env.height, env.fov, env.lifelong,
-env.relocation_prob, env.families, env.n_rooms, env.step_limit.
+Keys: name, policy (agent | oracle | random), episodes, seeds, out, spl, save_scene_graphs,
+store, trajectories;
+env.type (household), env.id, env.step_limit, and the env type's own keys; household:
+env.scene, env.width, env.height, env.fov, env.lifelong, env.relocation_prob, env.families,
+env.n_rooms;
+agent.* (robomem.agent.AgentConfig): agent.memory (full | none; random | oracle run those
+policies), agent.planner (symbolic | llm), agent.critic, agent.key_frames,
+agent.worldmodel_critic, agent.worldmodel_threshold, agent.repeat_limit, agent.patience,
+agent.max_loop_breaks, agent.modules.modules (spatial, temporal, episodic, semantic,
+working), agent.modules.parallel, agent.modules.deadline_ms, agent.modules.options (e.g.
+agent.modules.options.episodic.encoder=hash), agent.llm.backend (openai | local | scripted),
+agent.llm.options.<option>, agent.llm.max_invalid, agent.llm.token_budget,
+agent.llm.max_new_tokens, agent.llm.critic, agent.llm.images, agent.preprocess.<key>,
+agent.spatial.<key>, agent.executor.<key>.
+The old top-level memory, planner, critic, llm.*, memory_system.*, worldmodel_critic and
+worldmodel_threshold still work (memory_system is agent.modules), with a warning.
 """
 
 
@@ -54,7 +64,7 @@ TRAIN_HELP = """Train a world model on the trajectories of recorded runs.
   robomem train worldmodel --data RUN_DIR --resume            # continue after a stop
 
 The output folder holds checkpoint.pt (written every checkpoint_every steps and on Ctrl-C),
-model.pt (the best validation loss; what `worldmodel_critic=PATH` loads), history.jsonl,
+model.pt (the best validation loss; what `agent.worldmodel_critic=PATH` loads), history.jsonl,
 loss.png and metrics.json.
 
 Settings (KEY=VALUE): backbone (ssm | transformer), d_model, n_layers, steps, batch_size,
@@ -89,10 +99,12 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"launch YAML (default: {default_launch()})")
     r.add_argument("--memory", default=None,
                    help="full (default) | none: the agent forgets its map at every subgoal "
-                        "and episode | random | oracle: those baseline agents instead")
+                        "and episode | random | oracle: those baseline agents instead; "
+                        "same as agent.memory=...")
     r.add_argument("--policy", default=None, help="agent | oracle | random (default: agent)")
     r.add_argument("--planner", default=None,
-                   help="symbolic (default, offline) | llm (a language model; set llm.*)")
+                   help="symbolic (default, offline) | llm (a language model; set "
+                        "agent.llm.*); same as agent.planner=...")
     r.add_argument("--episodes", type=int, default=None, help="episodes per seed")
     r.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds, one house each")
     r.add_argument("--out", default=None, help="parent folder of run folders (default: runs)")
@@ -171,13 +183,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(list_scenes()))
         return 0
     if args.command == "policies":
-        from robomem.policies.base import POLICIES, policy_class
+        from robomem.policies.base import POLICIES
 
-        policy_class("oracle")  # imports (and so registers) the built-in policies
         print("\n".join(POLICIES.names()))
         return 0
     if args.command == "modules":
-        import robomem.memory.builtin  # noqa: F401  (registers the built-in modules)
         from robomem.memory.base import MEMORY_MODULES
 
         print("\n".join(MEMORY_MODULES.names()))
@@ -257,9 +267,11 @@ def _run(args: argparse.Namespace) -> int:
     from robomem.store import StoreError
 
     over = list(args.overrides)
-    for key in ("memory", "policy", "planner", "episodes", "out", "store"):
-        if getattr(args, key) is not None:
-            over.append(f"{key}={getattr(args, key)}")
+    keys = {"memory": "agent.memory", "policy": "policy", "planner": "agent.planner",
+            "episodes": "episodes", "out": "out", "store": "store"}
+    for option, key in keys.items():
+        if getattr(args, option) is not None:
+            over.append(f"{key}={getattr(args, option)}")
     if args.seeds is not None:
         over.append(f"seeds=[{','.join(str(s) for s in args.seeds)}]")
     try:

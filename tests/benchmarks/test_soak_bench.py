@@ -16,7 +16,7 @@ def test_short_soak_writes_json_and_plot(tmp_path: Path) -> None:
     out = tmp_path / "out"
     data = soak.main(["--episodes", "3", "--width", "48", "--height", "48", "--warmup", "1",
                       "--store", str(tmp_path / "store"), "--out", str(out),
-                      "memory_system.options.episodic.encoder=hash", "spl=false"])
+                      "agent.modules.options.episodic.encoder=hash", "spl=false"])
     saved = json.loads((out / "soak.json").read_text())
     assert (out / "soak.png").stat().st_size > 0
     assert saved["episodes"] == data["episodes"] == 3

@@ -14,7 +14,7 @@ from robomem.cli import main
 from robomem.store import Store
 
 FAST = ["--no-progress", "--episodes", "1", "seeds=[0]", "env.width=64", "env.height=64",
-        "spl=false", "memory_system.options.episodic.encoder=hash"]
+        "spl=false", "agent.modules.options.episodic.encoder=hash"]
 
 
 def _run(capsys: pytest.CaptureFixture[str], out: Path, *args: str) -> str:
@@ -30,7 +30,9 @@ def _run(capsys: pytest.CaptureFixture[str], out: Path, *args: str) -> str:
 
 @pytest.mark.parametrize("override, needle", [
     ("seeds=[-1]", "seeds must be integers from 0"),
-    ("memory_system.modules=[nope]", "unknown memory module 'nope'"),
+    ("agent.modules.modules=[nope]", "unknown memory module 'nope'"),
+    ("env.type=moon", "unknown env type 'moon'; known: household"),
+    ("agent.executor.nope=1", "agent.executor.nope"),
     ("env.step_limit=0", "env.step_limit must be at least 1"),
     ("env.id=robomem/Nope-v0", "unknown env"),
     ("policy=nope", "nope"),

@@ -21,7 +21,7 @@ from robomem.runner import run
 from robomem.store import Store, StoreCorruptError
 
 FAST = ["env.width=64", "env.height=64", "spl=false", "save_scene_graphs=false",
-        "memory_system.options.episodic.encoder=hash", "env.families=[pick_and_place]",
+        "agent.modules.options.episodic.encoder=hash", "env.families=[pick_and_place]",
         "env.step_limit=60"]
 
 
@@ -135,5 +135,5 @@ def test_two_writers_cannot_share_a_store(tmp_path: Path) -> None:
 
 def test_store_needs_the_full_memory_agent(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="needs the memory agent with memory=full"):
-        run(load_config(None, [*_cfg(tmp_path, tmp_path / "s", 1), "memory=none"]),
+        run(load_config(None, [*_cfg(tmp_path, tmp_path / "s", 1), "agent.memory=none"]),
             progress=False)

@@ -49,6 +49,8 @@ def test_cli_run_and_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     (["env.families=[juggling]"], "unknown task family 'juggling'"),
     (["env.id=robomem/Moon-v0"], "unknown env 'robomem/Moon-v0'"),
     (["env.widht=3"], "widht"),
+    (["env.type=moon"], "unknown env type 'moon'; known: household"),
+    (["agent.executor.max_steps=lots"], "agent.executor.max_steps"),
 ])
 def test_cli_errors_are_clear(args: list[str], needle: str, tmp_path: Path,
                               capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,6 +63,7 @@ def test_console_script_help() -> None:
     out = subprocess.run([sys.executable, "-m", "robomem.cli", "run", "--help"],
                          capture_output=True, text=True, check=True).stdout
     assert "KEY=VALUE" in out and "--policy" in out and "env.scene" in out
+    assert "agent.preprocess.detector=" in out and "agent.executor.max_steps=" in out
     # a shell continuation in an example stays a backslash at the end of its line
     cont = [line for line in out.splitlines() if "--planner llm" in line]
     assert cont and cont[0].rstrip().endswith("\\"), cont
@@ -83,8 +86,8 @@ def test_no_progress_hides_model_loading_bars(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "robomem.cli", "run", "--no-progress", "--episodes", "1",
          "--seeds", "0", "--out", str(tmp_path / "runs"), *SMALL, "env.step_limit=3",
-         "spl=false", "--planner", "llm", "llm.backend=local", f"llm.options.path={model}",
-         "llm.max_new_tokens=4"],
+         "spl=false", "--planner", "llm", "agent.llm.backend=local",
+         f"agent.llm.options.path={model}", "agent.llm.max_new_tokens=4"],
         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Loading weights" not in proc.stderr and "it/s" not in proc.stderr, proc.stderr

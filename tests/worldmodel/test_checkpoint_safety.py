@@ -56,7 +56,7 @@ def test_the_cli_refuses_it_with_exit_2(tmp_path: Path,
     path = _evil_checkpoint(tmp_path / "evil.pt", marker)
     out = tmp_path / "runs"
     code = main(["run", "--episodes", "1", "--no-progress", "--out", str(out),
-                 f"worldmodel_critic={path}", "env.width=64", "env.height=64"])
+                 f"agent.worldmodel_critic={path}", "env.width=64", "env.height=64"])
     err = capsys.readouterr().err
     assert code == 2 and "not a robomem world-model checkpoint" in err
     assert not marker.exists()
