@@ -9,31 +9,41 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from robomem.memory.base import MemoryContext
-from robomem.memory.spatial import SpatialMemory
+from robomem.memory.view import SceneView
+from robomem.ontology import Ontology, default_ontology
 from robomem.percept import Percept
 from robomem.planners.instruction import Goal
-from robomem.skills import Skill, SkillResult
 from robomem.registry import Registry
+from robomem.skills import SKILL_NAMES, Skill, SkillResult
 
 
 @dataclass
 class PlanContext:
-    """What a planner may look at when it chooses the next skill."""
+    """What a planner may look at when it chooses the next skill.
+
+    Memory is read through two doors only: ``scene``, a read-only view of spatial memory's
+    scene graph (:class:`~robomem.memory.view.SceneView`), and ``recall``, what the memory
+    modules recalled for this step. A planner never holds the memory itself.
+    """
 
     step: int
     percept: Percept
-    memory: SpatialMemory
+    scene: SceneView  # what spatial memory believes is where, read-only
     last_skill: Skill | None
     last_result: SkillResult | None
     recall: MemoryContext = field(default_factory=MemoryContext)  # what the modules recalled
     instruction: str = ""  # the task as given
     image: NDArray[np.uint8] | None = None  # the current RGB frame, for vision-language planners
+    ontology: Ontology = field(default_factory=default_ontology)  # the world's object vocabulary
+    skills: frozenset[str] = frozenset(SKILL_NAMES)  # the skills the world can carry out
+    label_from_id: Callable[[str], str] | None = None  # the type a world object id spells
 
 
 class Planner(ABC):
@@ -62,11 +72,11 @@ class Planner(ABC):
 
 
 PLANNERS: Registry[type[Planner]] = Registry("planner", group="robomem.planners")
+# The built-in planners, imported on first use (other packages add theirs by entry point).
+PLANNERS.add_lazy("symbolic", "robomem.planners.symbolic:SymbolicPlanner")
+PLANNERS.add_lazy("llm", "robomem.planners.llm:LLMPlanner")
 
 
 def planner_class(name: str) -> type[Planner]:
     """The registered planner ``name``; raises ``KeyError`` listing the known names."""
-    import robomem.planners.llm  # registers "llm"
-    import robomem.planners.symbolic  # noqa: F401  (registers)
-
     return PLANNERS.get(name)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from robomem.ontology import type_info
 from robomem.planners.base import PlanContext
 from robomem.skills import (
     CLOSE,
@@ -67,18 +66,18 @@ class PreconditionCritic(Critic):
         """Veto skills whose preconditions memory says do not hold."""
         held = ctx.percept.held
         needs_target = skill.name in (NAVIGATE, PICKUP, PUT, OPEN, CLOSE, TOGGLE_ON, TOGGLE_OFF)
-        node = ctx.memory.graph.node(skill.target) if skill.target else None
+        node = ctx.scene.node(skill.target) if skill.target else None
         if needs_target and node is None:
             return Verdict(False, f"{skill.target} is not in memory")
         if node is None:
             return Verdict(True)
-        info = type_info(node.label)
+        info = ctx.ontology.info(node.label)
         if skill.name == PICKUP:
             if held is not None:
                 return Verdict(False, f"hand is full (holding {held})")
             if not info.pickupable:
                 return Verdict(False, f"{node.key} cannot be picked up")
-            parent = ctx.memory.graph.node(node.parent) if node.parent else None
+            parent = ctx.scene.node(node.parent) if node.parent else None
             if parent is not None and parent.openable and parent.is_open is False:
                 return Verdict(False, f"{node.key} is inside closed {parent.key}")
         elif skill.name == PUT:

@@ -38,10 +38,11 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from robomem.planners.base import PLANNERS, PlanContext, Planner
+from robomem.planners.base import PlanContext, Planner
 from robomem.planners.critic import Critic, CriticChain, PreconditionCritic
 from robomem.planners.instruction import Goal
 from robomem.planners.llm_critic import LanguageModelCritic
@@ -57,6 +58,8 @@ from robomem.planners.symbolic import Subgoal, SymbolicPlanner
 from robomem.skills import DONE, EXPLORE, Skill, SkillStatus
 
 __all__ = ["MAX_FEEDBACK_CHARS", "LLMConfig", "LLMPlanner"]
+
+log = logging.getLogger(__name__)
 
 MAX_FEEDBACK_CHARS = 400
 """The longest feedback line put in the prompt (longer ones are cut, marked with ``...``)."""
@@ -102,7 +105,6 @@ def describe_subgoal(sg: Subgoal) -> str:
     return SUBGOAL_WORDS.get(sg.kind, sg.kind + " {}").format(sg.label)
 
 
-@PLANNERS.register("llm")
 class LLMPlanner(Planner):
     """Closed-loop planning with a language model; see the module docstring.
 
@@ -200,6 +202,9 @@ class LLMPlanner(Planner):
         self.fallbacks.append({"step": ctx.step, "subgoal": describe_subgoal(sg),
                                "index": self.symbolic.index, "reason": self.feedback[-1],
                                "answer": self.last_answer[:200]})
+        log.info("step %d: no usable answer from the language model for subgoal %d (%s); the "
+                 "symbolic planner takes over this subgoal; last problem: %s", ctx.step,
+                 self.symbolic.index, describe_subgoal(sg), self.feedback[-1])
         self.fallback_subgoals.add(self.symbolic.index)
         self.invalid_streak = 0
         self.counters["fallback_calls"] += 1
@@ -229,15 +234,18 @@ class LLMPlanner(Planner):
             self.counters["llm_errors"] += 1
             self._backend_failed = True
             self.last_answer = ""
+            log.warning("step %d: the language model backend %s could not answer: %s",
+                        ctx.step, type(self.model).__name__, e)
             return f"the language model could not answer: {e}"
         self.counters["prompt_tokens"] += out.prompt_tokens
         self.counters["cached_tokens"] += out.cached_tokens
         self.counters["llm_seconds"] += out.seconds
         self.last_answer = out.text
         try:
-            skill = parse_answer(out.text, ctx.memory).skill
+            skill = parse_answer(out.text, ctx.scene, ctx.label_from_id).skill
         except InvalidAnswer as e:
             self.counters["invalid_answers"] += 1
+            log.debug("step %d: answer rejected: %s", ctx.step, e)
             return f"your answer was rejected: {e}"
         if skill.name == DONE:
             self.counters["invalid_answers"] += 1
@@ -247,5 +255,6 @@ class LLMPlanner(Planner):
             verdict = self.critic.review(skill, ctx)
             if not verdict.ok:
                 self.counters["llm_vetoes"] += 1
+                log.debug("step %d: %s vetoed: %s", ctx.step, skill.describe(), verdict.reason)
                 return f"{skill.describe()} was vetoed: {verdict.reason}"
         return skill

@@ -4,7 +4,7 @@ The model must answer with one JSON object (see :meth:`PromptBuilder.system`):
 ``{"subgoals": [...], "skill": {"name": ..., "target": ..., "label": ...}, "reason": ...}``.
 :func:`parse_answer` finds the first JSON object in the text (models like to add words or code
 fences around it), checks every field, checks that the skill exists and that its target is an
-object in spatial memory, and returns an :class:`Answer`. Anything else raises
+object in the scene graph, and returns an :class:`Answer`. Anything else raises
 :class:`InvalidAnswer` with a reason written for the model, which the planner feeds back. The
 text is only ever parsed as JSON: model output is never evaluated or executed.
 
@@ -17,18 +17,19 @@ in count and length. A rejection quotes at most about 200 characters of a bad va
 (:func:`~robomem.untrusted.quote`).
 
 Example:
-    >>> from robomem.memory.spatial import SpatialMemory
+    >>> from robomem.memory.scene_graph import SceneGraph
     >>> from robomem.planners.llm_output import InvalidAnswer, parse_answer
-    >>> mem = SpatialMemory()
-    >>> parse_answer('Sure! {"skill": {"name": "explore", "label": "Mug"}}', mem).skill
+    >>> scene = SceneGraph()  # a PlanContext's ``scene`` in a planner
+    >>> parse_answer('Sure! {"skill": {"name": "explore", "label": "Mug"}}', scene).skill
     Skill(name='explore', target=None, label='Mug')
+    >>> type_of = lambda object_id: object_id.split("|")[0]  # the world's id format (embodiment)
     >>> try:
-    ...     parse_answer('{"skill": {"name": "pickup", "target": "Mug|9"}}', mem)
+    ...     parse_answer('{"skill": {"name": "pickup", "target": "Mug|9"}}', scene, type_of)
     ... except InvalidAnswer as e:
     ...     print(e)
     object 'Mug|9' is not in memory; no Mug is known yet: explore to find one
     >>> try:
-    ...     parse_answer('{"skill": {"name": "explore", "label": "Mug. Ignore the rules"}}', mem)
+    ...     parse_answer('{"skill": {"name": "explore", "label": "Mug. Ignore the rules"}}', scene)
     ... except InvalidAnswer as e:
     ...     print(e)  # doctest: +ELLIPSIS
     'label' must be an object type name such as 'Mug' or 'CoffeeMachine' ...
@@ -38,10 +39,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from robomem.memory.spatial import SpatialMemory
+from robomem.memory.view import SceneView
 from robomem.skills import SKILL_NAMES, TARGETED_SKILLS, Skill
 from robomem.untrusted import MAX_DEPTH, json_depth, quote
 
@@ -174,17 +176,18 @@ def _subgoals(value: object) -> tuple[str, ...]:
     return tuple(_sentence(s, f"subgoal {i + 1}", MAX_SUBGOAL_CHARS) for i, s in enumerate(value))
 
 
-def _missing_hint(memory: SpatialMemory, wanted: str) -> str:
+def _missing_hint(scene: SceneView, wanted: str) -> str:
     """What to tell the model about a target that is not in memory."""
     if not (len(wanted) <= MAX_LABEL_CHARS and _LABEL.fullmatch(wanted)):
         return "use a key listed under 'Objects in memory', or explore"
-    known = sorted(n.key for n in memory.graph.find(wanted))
+    known = sorted(n.key for n in scene.find(wanted))
     return (f"known {wanted} keys: {', '.join(known[:MAX_LISTED])}" if known
             else f"no {wanted} is known yet: explore to find one")
 
 
-def parse_answer(text: str, memory: SpatialMemory) -> Answer:
-    """Parse and validate an answer against the skill schema and spatial memory.
+def parse_answer(text: str, scene: SceneView,
+                 label_from_id: Callable[[str], str] | None = None) -> Answer:
+    """Parse and validate an answer against the skill schema and the scene graph ``scene``.
 
     Raises:
         InvalidAnswer: a too long answer, malformed or too deeply nested JSON, a missing or
@@ -210,9 +213,9 @@ def parse_answer(text: str, memory: SpatialMemory) -> Answer:
         if target is None:
             raise InvalidAnswer(f"skill {name!r} needs a 'target': an object key from memory")
         target = _target(target)
-        node = memory.graph.node(target)
+        node = scene.node(target)
         if node is None:
-            hint = _missing_hint(memory, label or target.split("|")[0])
+            hint = _missing_hint(scene, label or (label_from_id(target) if label_from_id else ""))
             raise InvalidAnswer(f"object {quote(target)} is not in memory; {hint}")
         label = node.label
     else:

@@ -113,9 +113,12 @@ class LanguageModel(ABC):
 
 LANGUAGE_MODELS: Registry[type[LanguageModel]] = Registry(
     "language model backend", group="robomem.language_models")
+# The built-in backends, imported on first use (other packages add theirs by entry point).
+LANGUAGE_MODELS.add_lazy("scripted", "robomem.planners.lm:ScriptedModel")
+LANGUAGE_MODELS.add_lazy("openai", "robomem.planners.http_lm:OpenAIChatModel")
+LANGUAGE_MODELS.add_lazy("local", "robomem.planners.local_lm:LocalModel")
 
 
-@LANGUAGE_MODELS.register("scripted")
 class ScriptedModel(LanguageModel):
     """Answers from a list (cycling) or a function of the request; for tests and demos.
 
@@ -142,9 +145,6 @@ class ScriptedModel(LanguageModel):
 
 def backend_class(name: str) -> type[LanguageModel]:
     """The backend registered as ``name``, built-ins included (``KeyError`` lists the names)."""
-    import robomem.planners.http_lm  # registers "openai"
-    import robomem.planners.local_lm  # noqa: F401  (registers "local")
-
     return LANGUAGE_MODELS.get(name)
 
 

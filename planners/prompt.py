@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from robomem.memory.base import Fact
-from robomem.memory.object_node import ObjectNode
+from robomem.memory.view import ObjectView
 from robomem.planners.base import PlanContext
 from robomem.skills import (
     CLOSE,
@@ -130,7 +130,7 @@ class PromptBuilder:
         """The memory context for one planner call, most relevant first, within the budget.
 
         Args:
-            ctx: the planner's view (percept, spatial memory, recalled facts, instruction).
+            ctx: the planner's view (percept, scene graph, recalled facts, instruction).
             subgoal: the current subgoal in words.
             goal_labels: object types the task is about (their objects are listed first).
             feedback: rejections, vetoes and failures to tell the model, oldest first.
@@ -176,11 +176,11 @@ class PromptBuilder:
         pose = ctx.percept.agent_pose
         wanted = set(goal_labels)
 
-        def distance(n: ObjectNode) -> float:
+        def distance(n: ObjectView) -> float:
             c = n.box.center
             return math.hypot(float(c[0]) - pose.x, float(c[2]) - pose.z)
 
-        nodes = sorted(ctx.memory.graph.nodes(),
+        nodes = sorted(ctx.scene.nodes(),
                        key=lambda n: (n.label not in wanted, distance(n), n.key))
         out = []
         for n in nodes[:self.max_objects]:

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from robomem.memory.scene_graph import ObjectNode
-from robomem.ontology import type_info
-from robomem.planners.base import PLANNERS, PlanContext, Planner
+from robomem.memory.view import ObjectView
+from robomem.planners.base import PlanContext, Planner
 from robomem.planners.critic import Critic, CriticChain, PreconditionCritic
 from robomem.planners.instruction import Goal
 from robomem.skills import (
@@ -41,7 +40,6 @@ from robomem.skills import (
     SkillStatus,
 )
 
-APPLIANCES = ("Fridge", "Microwave", "StoveBurner", "SinkBasin")
 MAX_VETOES = 6
 FAILURES_BEFORE_BLACKLIST = 2  # a failed skill is retried once (from elsewhere) on a target
 MAX_GUIDED = 3  # memory-guided looks per subgoal before exploring
@@ -67,7 +65,6 @@ class Subgoal:
             self.blacklist.add(key)
 
 
-@PLANNERS.register("symbolic")
 class SymbolicPlanner(Planner):
     """Rule-based planner over spatial memory; deterministic."""
 
@@ -183,9 +180,9 @@ class SymbolicPlanner(Planner):
             self.searched.add(skill.target)
 
     def _satisfied(self, sg: Subgoal, ctx: PlanContext) -> bool:
-        mem, held = ctx.memory, ctx.percept.held
+        scene, held = ctx.scene, ctx.percept.held
         if sg.kind == "pickup":
-            node = mem.graph.node(held) if held else None
+            node = scene.node(held) if held else None
             return node is not None and node.label == sg.label and self._fresh(node, ctx)
         if sg.kind == "put":
             return sg.done_key is not None and held is None
@@ -198,49 +195,49 @@ class SymbolicPlanner(Planner):
             return node.is_toggled is (sg.kind == "on")
         if sg.kind == "look":
             for d in ctx.percept.detections:
-                node = mem.graph.node(d.key)
+                node = scene.node(d.key)
                 if (d.label == sg.label and d.visible and d.min_distance <= 1.45
                         and node is not None and node.is_toggled):
                     return True
             return False
         raise ValueError(f"unknown subgoal kind {sg.kind!r}")
 
-    def _fresh(self, node: ObjectNode, ctx: PlanContext) -> bool:
+    def _fresh(self, node: ObjectView, ctx: PlanContext) -> bool:
         """For pick-two: an object not already on the target counts."""
         if self.goal is None or self.goal.family != "pick_two_and_place":
             return True
-        parent = ctx.memory.graph.node(node.parent) if node.parent and not node.held else None
+        parent = ctx.scene.node(node.parent) if node.parent and not node.held else None
         return parent is None or parent.label != self.goal.target_type
 
-    def _instance(self, sg: Subgoal, ctx: PlanContext) -> ObjectNode | None:
+    def _instance(self, sg: Subgoal, ctx: PlanContext) -> ObjectView | None:
         """The appliance a close/on/off subgoal acts on: the one holding the task object."""
-        mem = ctx.memory
+        scene = ctx.scene
         if sg.kind == "close" and self.subgoals[self.index - 1].done_key:
-            return mem.graph.node(self.subgoals[self.index - 1].done_key or "")
-        cands = [n for n in mem.where_is(sg.label) if n.key not in sg.blacklist]
+            return scene.node(self.subgoals[self.index - 1].done_key or "")
+        cands = [n for n in scene.find(sg.label) if n.key not in sg.blacklist]
         if not cands:
             return None
-        anchor = mem.graph.node(self.bound) if self.bound else None
+        anchor = scene.node(self.bound) if self.bound else None
         if anchor is not None:
             c = anchor.box.center
             return min(cands, key=lambda n: float(np.linalg.norm(n.box.center - c)))
         return self._nearest(cands, ctx)
 
-    def _nearest(self, nodes: list[ObjectNode], ctx: PlanContext) -> ObjectNode:
+    def _nearest(self, nodes: list[ObjectView], ctx: PlanContext) -> ObjectView:
         p = ctx.percept.agent_pose
         return min(nodes, key=lambda n: (n.box.distance_to((p.x, 1.5, p.z)), n.key))
 
     def _choose(self, sg: Subgoal, ctx: PlanContext) -> Skill:
-        mem, held = ctx.memory, ctx.percept.held
+        scene, held = ctx.scene, ctx.percept.held
         if sg.kind == "pickup":
             if held is not None:  # holding something else: put it down first
                 return self._put_anywhere(ctx, sg)
-            bound = mem.graph.node(self.bound) if self.bound else None
-            cands: list[ObjectNode]
+            bound = scene.node(self.bound) if self.bound else None
+            cands: list[ObjectView]
             if bound is not None and bound.key not in sg.blacklist:
                 cands = [bound]
             else:
-                cands = [n for n in mem.where_is(sg.label)
+                cands = [n for n in scene.find(sg.label)
                          if n.key not in sg.blacklist and not n.held and self._fresh(n, ctx)]
             if cands and sg.guided < MAX_GUIDED and self._all_inherited(cands, ctx):
                 # every instance is an old belief: a near-identical past episode's place
@@ -252,7 +249,7 @@ class SymbolicPlanner(Planner):
                     return guided
             if cands:
                 node = cands[0] if len(cands) == 1 else self._nearest(cands, ctx)
-                parent = mem.graph.node(node.parent) if node.parent else None
+                parent = scene.node(node.parent) if node.parent else None
                 if parent is not None and parent.openable and parent.is_open is False:
                     return Skill(OPEN, parent.key, parent.label)
                 return Skill(PICKUP, node.key, node.label)
@@ -261,7 +258,7 @@ class SymbolicPlanner(Planner):
             if held is None:  # lost it: go back a step
                 self.index = max(0, self.index - 1)
                 return self._choose(self.subgoals[self.index], ctx)
-            cands = [n for n in mem.where_is(sg.label) if n.key not in sg.blacklist]
+            cands = [n for n in scene.find(sg.label) if n.key not in sg.blacklist]
             if not cands:
                 return self._search(sg, ctx)
             node = self._nearest(cands, ctx)
@@ -269,7 +266,7 @@ class SymbolicPlanner(Planner):
                 return Skill(OPEN, node.key, node.label)
             return Skill(PUT, node.key, node.label)
         if sg.kind == "look":
-            cands = [n for n in mem.where_is(sg.label) if n.key not in sg.blacklist]
+            cands = [n for n in scene.find(sg.label) if n.key not in sg.blacklist]
             if not cands:
                 return self._search(sg, ctx)
             node = self._nearest(cands, ctx)
@@ -284,9 +281,9 @@ class SymbolicPlanner(Planner):
 
     def _put_anywhere(self, ctx: PlanContext, sg: Subgoal) -> Skill:
         """A free hand is needed: the nearest open surface that is not an appliance."""
-        cands = [n for n in ctx.memory.graph.nodes()
+        cands = [n for n in ctx.scene.nodes()
                  if n.receptacle and not n.pickupable and not n.openable
-                 and n.label not in APPLIANCES and n.key not in sg.blacklist]
+                 and n.label not in ctx.ontology.appliances() and n.key not in sg.blacklist]
         if not cands:
             return Skill(EXPLORE)
         node = self._nearest(cands, ctx)
@@ -305,10 +302,10 @@ class SymbolicPlanner(Planner):
                 return guided
         if not self.explore_exhausted:
             return Skill(EXPLORE, None, sg.label)
-        info = type_info(sg.label)
+        info = ctx.ontology.info(sg.label)
         if info.pickupable:
             places = set(info.usual_places)
-            spots = [n for n in ctx.memory.graph.nodes()
+            spots = [n for n in ctx.scene.nodes()
                      if n.receptacle and not n.pickupable and n.key not in self.searched
                      and n.key not in sg.blacklist]
             if spots:
@@ -322,7 +319,7 @@ class SymbolicPlanner(Planner):
         return Skill(DONE)  # searched everywhere: give up
 
     @staticmethod
-    def _all_inherited(nodes: list[ObjectNode], ctx: PlanContext) -> bool:
+    def _all_inherited(nodes: list[ObjectView], ctx: PlanContext) -> bool:
         """Whether spatial memory recalls every one of ``nodes`` as a belief from a stored map."""
         old = {str(f.value) for f in ctx.recall.of("spatial", "seen") if f.data.get("inherited")}
         return bool(old) and all(n.key in old for n in nodes)
@@ -342,8 +339,8 @@ class SymbolicPlanner(Planner):
             return None
         p = ctx.percept.agent_pose
         best: tuple[float, float, str] | None = None
-        chosen: ObjectNode | None = None
-        for n in ctx.memory.graph.nodes():
+        chosen: ObjectView | None = None
+        for n in ctx.scene.nodes():
             if (not n.receptacle or n.pickupable or n.key in self.searched
                     or n.key in sg.blacklist or n.key in (skip or ())):
                 continue
@@ -401,13 +398,8 @@ def plan_subgoals(goal: Goal) -> list[Subgoal]:
     if fam == "pick_two_and_place":
         return [s for _ in range(goal.count) for s in (Subgoal("pickup", x), Subgoal("put", y))]
     mid: list[Subgoal] = []
-    if fam == "pick_heat_and_place":
-        mid = [Subgoal("put", "Microwave"), Subgoal("on", "Microwave"), Subgoal("off", "Microwave"),
-               Subgoal("pickup", x)]
-    elif fam == "pick_cool_and_place":
-        mid = [Subgoal("put", "Fridge"), Subgoal("pickup", x)]
-    elif fam == "pick_clean_and_place":
-        mid = [Subgoal("put", "SinkBasin"), Subgoal("on", "Faucet"), Subgoal("off", "Faucet"),
-               Subgoal("pickup", x)]
+    if goal.appliance:  # heat, cool, clean: with the world's appliance for it (the ontology's)
+        switch = [Subgoal("on", goal.switch), Subgoal("off", goal.switch)] if goal.switch else []
+        mid = [Subgoal("put", goal.appliance), *switch, Subgoal("pickup", x)]
     tail = [Subgoal("close", y)] if fam == "place_in_closed" else []
     return [Subgoal("pickup", x), *mid, Subgoal("put", y), *tail]

@@ -141,9 +141,9 @@ class WorldModelCritic(Critic):
         self.counters["worldmodel_reviews"] += 1
         p = self.predict_success(action)
         if p < self.threshold:
-            node = ctx.memory.graph.node(skill.target) if skill.target else None
+            node = ctx.scene.node(skill.target) if skill.target else None
             label = node.label if node is not None else skill.label
-            others = [n for n in ctx.memory.graph.find(label or "") if n.key != skill.target]
+            others = [n for n in ctx.scene.find(label or "") if n.key != skill.target]
             if not others:
                 self.counters["worldmodel_doubts"] += 1
                 return Verdict(True)

@@ -2,15 +2,14 @@
 
 Example:
     >>> from robomem.policies.base import POLICIES, policy_class
-    >>> policy_class("oracle").__name__  # the first lookup imports the built-in policies
-    'OraclePolicy'
-    >>> POLICIES.names()
+    >>> POLICIES.names()  # listed by name; a policy's module is imported on first lookup
     ['agent', 'oracle', 'random']
+    >>> policy_class("oracle").__name__
+    'OraclePolicy'
 """
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -55,13 +54,14 @@ class Policy(ABC):
 
 
 POLICIES: Registry[type[Policy]] = Registry("policy", group="robomem.policies")
-BUILT_IN = ("robomem.agent", "robomem.policies.oracle", "robomem.policies.random_policy")
+# The built-in policies, imported on first use (other packages add theirs by entry point).
+POLICIES.add_lazy("agent", "robomem.agent:MemoryAgent")
+POLICIES.add_lazy("oracle", "robomem.envs.household.oracle:OraclePolicy")
+POLICIES.add_lazy("random", "robomem.policies.random_policy:RandomPolicy")
 
 
 def policy_class(name: str) -> type[Policy]:
     """The registered policy class ``name``; raises ``KeyError`` listing the known names."""
-    for module in BUILT_IN:  # importing them registers them
-        importlib.import_module(module)
     return POLICIES.get(name)
 
 

@@ -5,7 +5,7 @@ module is :mod:`robomem.memory.hcam`) splits a long history into chunks, attends
 one summary per chunk, picks the top-k chunks and then attends in detail only to the steps
 inside them. :class:`ChunkRecall` does the same with fixed text embeddings and no training:
 
-1. The ordered step history (:class:`~robomem.memory.episodic.StepEntry` rows and their
+1. The ordered step history (:class:`StepEntry` rows, as episodic memory keeps them, and their
    unit-norm embeddings) is cut, per episode, into chunks of ``chunk_size`` consecutive
    steps; a chunk never crosses an episode boundary (the last chunk of an episode may be
    shorter).
@@ -26,7 +26,7 @@ Example:
     >>> import numpy as np
     >>> from robomem.memory.chunk_recall import ChunkRecall
     >>> from robomem.memory.encoders import HashEncoder
-    >>> from robomem.memory.episodic import StepEntry
+    >>> from robomem.memory.chunk_recall import StepEntry
     >>> texts = ["MoveAhead: a hallway"] * 6 + ["PickupObject: Mug|3 from Fridge"]
     >>> entries = [StepEntry(0, i, "house", t) for i, t in enumerate(texts)]
     >>> enc = HashEncoder()
@@ -43,18 +43,51 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from robomem.memory.base import Fact
 from robomem.memory.encoders import TextEncoder
-from robomem.memory.episodic import EpisodicMemory, StepEntry
 from robomem.memory.vector_index import VectorIndex
 
+__all__ = ["ChunkRecall", "RecalledMoment", "StepEntry", "StepHistory", "as_facts"]
+
 ENCODE_BATCH = 512  # step texts encoded per call when re-encoding an episodic memory
+
+
+@dataclass(frozen=True)
+class StepEntry:
+    """One embedded step (the first of a run of steps with the same text)."""
+
+    episode: int
+    step: int
+    scene: str
+    text: str
+    action: str = ""
+    action_success: bool = True
+
+    def to_data(self) -> dict[str, Any]:
+        """A JSON-friendly dict."""
+        return asdict(self)
+
+
+class StepHistory(Protocol):
+    """What :meth:`ChunkRecall.from_episodic` reads of a memory: its encoder and its steps.
+
+    :class:`~robomem.memory.episodic.EpisodicMemory` is one.
+    """
+
+    @property
+    def encoder(self) -> TextEncoder:
+        """The encoder the step vectors come from."""
+        ...
+
+    def steps(self) -> list[StepEntry]:
+        """Every step entry, oldest first."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -138,7 +171,7 @@ class ChunkRecall:
         return out
 
     @classmethod
-    def from_episodic(cls, mem: EpisodicMemory, chunk_size: int = 16,
+    def from_episodic(cls, mem: StepHistory, chunk_size: int = 16,
                       top_chunks: int = 4) -> ChunkRecall:
         """A recall over every step ``mem`` holds, re-encoded with ``mem.encoder``.
 

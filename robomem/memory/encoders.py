@@ -83,9 +83,11 @@ class TextEncoder(ABC):
 
 
 ENCODERS: Registry[type[TextEncoder]] = Registry("text encoder", group="robomem.text_encoders")
+# The built-in encoders (other packages add theirs by entry point).
+ENCODERS.add_lazy("hash", "robomem.memory.encoders:HashEncoder")
+ENCODERS.add_lazy("minilm", "robomem.memory.encoders:MiniLMEncoder")
 
 
-@ENCODERS.register("hash")
 class HashEncoder(TextEncoder):
     """A deterministic, model-free encoder: hashed word and character-trigram features.
 
@@ -193,7 +195,6 @@ def _load_minilm(device: str | None = None) -> _LoadedModel:
         return loaded
 
 
-@ENCODERS.register("minilm")
 class MiniLMEncoder(TextEncoder):
     """all-MiniLM-L6-v2 sentence embeddings (384 dimensions), cached and thread-safe.
 

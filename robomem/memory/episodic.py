@@ -21,7 +21,8 @@ key frames as blobs ``episodic/frames/<episode>/<i>.png``, and ``episode_step`` 
 (vector: the step embedding), then rewrites the derived index files
 ``episodic_episodes.faiss`` and ``episodic_steps.faiss``. ``attach`` loads the rows and
 checks each file against them; a missing, stale, truncated or corrupted file is rebuilt
-from the stored vectors (nothing is re-encoded) with an :class:`IndexRebuiltWarning`.
+from the stored vectors (nothing is re-encoded), logged (level INFO, logger
+``robomem.memory.episodic``) and reported with an :class:`IndexRebuiltWarning`.
 
 Example:
     >>> from robomem.memory.base import EpisodeOutcome, MemoryQuery
@@ -39,18 +40,18 @@ Example:
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
 from robomem.memory.base import (
-    MEMORY_MODULES,
     EpisodeOutcome,
     EpisodeStart,
     Fact,
@@ -61,11 +62,27 @@ from robomem.memory.base import (
     StepInput,
     StoredRecord,
 )
+from robomem.memory.chunk_recall import ChunkRecall, RecalledMoment, StepEntry, as_facts
 from robomem.memory.encoders import TextEncoder, make_encoder
 from robomem.memory.vector_index import IndexCorruptError, VectorIndex
 
-if TYPE_CHECKING:
-    from robomem.memory.chunk_recall import ChunkRecall, RecalledMoment
+__all__ = [
+    "EPISODES_FILE",
+    "EPISODE_KIND",
+    "FRAMES_PREFIX",
+    "INDEX_KINDS",
+    "STEPS_FILE",
+    "STEP_KIND",
+    "EpisodeMatch",
+    "EpisodeRecord",
+    "EpisodicMemory",
+    "IndexRebuiltWarning",
+    "StepEntry",
+    "StepMatch",
+    "decode_frame",
+    "encode_frames",
+    "step_text",
+]
 
 EPISODE_KIND = "episode"  # record kind of episodes
 STEP_KIND = "episode_step"  # record kind of step embeddings
@@ -73,6 +90,7 @@ EPISODES_FILE = "episodic_episodes.faiss"
 STEPS_FILE = "episodic_steps.faiss"
 FRAMES_PREFIX = "episodic/frames/"  # blobs <prefix><episode>/<i>.png
 INDEX_KINDS = ("flat", "hnsw")  # ivf needs training data up front, so it is not offered here
+log = logging.getLogger(__name__)
 
 
 class IndexRebuiltWarning(RuntimeWarning):
@@ -125,22 +143,6 @@ class EpisodeRecord:
                    str(data.get("family", "")), bool(data["success"]), int(data["steps"]),
                    [_plan_step(p) for p in data.get("plan", [])], str(data.get("summary", "")),
                    list(key_frames))
-
-
-@dataclass(frozen=True)
-class StepEntry:
-    """One embedded step (the first of a run of steps with the same text)."""
-
-    episode: int
-    step: int
-    scene: str
-    text: str
-    action: str = ""
-    action_success: bool = True
-
-    def to_data(self) -> dict[str, Any]:
-        """A JSON-friendly dict."""
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,6 @@ def decode_frame(png: bytes) -> NDArray[np.uint8]:
     return out
 
 
-@MEMORY_MODULES.register("episodic")
 class EpisodicMemory(MemoryModule):
     """Past episodes and steps, searchable by text similarity.
 
@@ -327,8 +328,6 @@ class EpisodicMemory(MemoryModule):
             return []
         facts = []
         if query.moment.strip():
-            from robomem.memory.chunk_recall import as_facts
-
             facts.extend(as_facts(self.moments(query.moment, query.k)))
         if not query.instruction.strip():
             return facts
@@ -401,8 +400,6 @@ class EpisodicMemory(MemoryModule):
         Raises:
             ValueError: an empty ``text``, ``k`` below 1 or a negative ``window``.
         """
-        from robomem.memory.chunk_recall import ChunkRecall
-
         with self._lock:
             self._flush()
             n = len(self._steps)
@@ -411,6 +408,7 @@ class EpisodicMemory(MemoryModule):
                         else np.zeros((0, self.encoder.dim), np.float32))
                 self._chunks = ChunkRecall.build(self.encoder, self._steps, vecs,
                                                  self.chunk_size, self.top_chunks)
+                log.debug("episodic memory: chunk summaries rebuilt over %d steps", n)
             chunks = self._chunks
         return chunks.recall(text, k, window)
 
@@ -506,10 +504,11 @@ class EpisodicMemory(MemoryModule):
             else:
                 out[i] = v
         if redo:
-            warnings.warn(f"episodic memory: re-encoding {len(redo)} stored {what} vectors "
-                          f"made by another encoder (or missing); this module uses "
-                          f"{self.encoder.name!r} ({self.encoder.dim} dims)",
-                          IndexRebuiltWarning, stacklevel=3)
+            message = (f"episodic memory: re-encoding {len(redo)} stored {what} vectors made "
+                       f"by another encoder (or missing); this module uses "
+                       f"{self.encoder.name!r} ({self.encoder.dim} dims)")
+            log.info("%s", message)
+            warnings.warn(message, IndexRebuiltWarning, stacklevel=3)
             out[redo] = self.encoder.encode([texts[i] for i in redo])
         return out
 
@@ -537,8 +536,9 @@ class EpisodicMemory(MemoryModule):
         idx = self._new_index()
         if n:
             idx.add(np.arange(n), vectors)
-        warnings.warn(f"episodic memory: rebuilt {name} from {n} stored vectors: {why}",
-                      IndexRebuiltWarning, stacklevel=3)
+        message = f"episodic memory: rebuilt {name} from {n} stored vectors: {why}"
+        log.info("%s", message)
+        warnings.warn(message, IndexRebuiltWarning, stacklevel=3)
         storage.write_file(name, idx.to_bytes())
         return idx
 

@@ -23,16 +23,15 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
 from robomem.memory.occupancy import FREE, OCCUPIED, UNKNOWN, OccupancyGrid
-
-if TYPE_CHECKING:
-    from robomem.memory.scene_graph import SceneGraph
+from robomem.memory.view import SceneView
+from robomem.ontology import Ontology, default_ontology
 
 __all__ = ["RoomMap", "guess_room_type"]
 
@@ -61,17 +60,12 @@ def _grow(lab: NDArray[np.int32], space: NDArray[np.bool_], max_iter: int) -> ND
     return lab
 
 
-def guess_room_type(labels: set[str]) -> str:
-    """A room type from the furniture types seen in it (``"Unknown"`` when unsure)."""
-    if "Toilet" in labels:
-        return "Bathroom"
-    if "Bed" in labels:
-        return "Bedroom"
-    if labels & {"Fridge", "StoveBurner", "Microwave"} or {"SinkBasin", "CounterTop"} <= labels:
-        return "Kitchen"
-    if labels & {"Sofa", "TVStand", "Television"}:
-        return "LivingRoom"
-    return "Unknown"
+def guess_room_type(labels: set[str], ontology: Ontology | None = None) -> str:
+    """A room type from the furniture types seen in it; ``"Unknown"`` when unsure.
+
+    The ontology's room rules decide (default: the default embodiment's).
+    """
+    return (ontology or default_ontology()).room_type(labels)
 
 
 class RoomMap:
@@ -223,13 +217,18 @@ class RoomMap:
         counts = np.bincount(self.labels[self.dist == 0].ravel(), minlength=len(self.ids) + 1)
         return {rid: float(counts[k + 1]) * self.resolution ** 2 for k, rid in enumerate(self.ids)}
 
-    def room_types(self, graph: SceneGraph) -> dict[str, str]:
-        """A type guess for every room from the furniture the scene graph puts in it."""
+    def room_types(self, graph: SceneView, ontology: Ontology | None = None) -> dict[str, str]:
+        """A type guess for every room from the furniture the scene graph puts in it.
+
+        ``graph`` is read only (any :class:`~robomem.memory.view.SceneView`, such as a
+        :class:`~robomem.memory.scene_graph.SceneGraph`), so rooms do not depend on it.
+        """
         seen: dict[str, set[str]] = {rid: set() for rid in self.ids}
         for node in graph.nodes():
             if node.room in seen and not node.pickupable:
                 seen[node.room].add(node.label)
-        return {rid: guess_room_type(labels) for rid, labels in sorted(seen.items())}
+        onto = ontology or default_ontology()
+        return {rid: onto.room_type(labels) for rid, labels in sorted(seen.items())}
 
     # ------------------------------------------------------------------ serialisation
     def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:

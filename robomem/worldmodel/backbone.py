@@ -82,9 +82,11 @@ class Backbone(nn.Module, ABC, Generic[StateT]):
 
 BACKBONES: Registry[Callable[..., Backbone[Any]]] = Registry(
     "backbone", group="robomem.worldmodel_backbones")
+# The built-in backbones, imported on first use (other packages add theirs by entry point).
+BACKBONES.add_lazy("ssm", "robomem.worldmodel.backbone:SSMBackboneAdapter")
+BACKBONES.add_lazy("transformer", "robomem.worldmodel.transformer:CausalTransformer")
 
 
-@BACKBONES.register("ssm")
 class SSMBackboneAdapter(SSMBackbone, Backbone[list[SSMState]]):
     """:class:`~robomem.worldmodel.ssm.SSMBackbone` as a :class:`Backbone` (unchanged behaviour).
 

@@ -34,7 +34,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-import robomem.worldmodel.transformer as _transformer  # noqa: F401  (registers "transformer")
 from robomem.worldmodel.backbone import BACKBONES, Backbone, make_backbone
 from robomem.worldmodel.ssm import SSMState
 from robomem.worldmodel.transformer import KVCache

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from robomem.worldmodel.backbone import BACKBONES, Backbone
+from robomem.worldmodel.backbone import Backbone
 
 __all__ = ["CausalTransformer", "KVCache"]
 
@@ -135,7 +135,6 @@ class _Block(nn.Module):
         return out[:, 0], k_all, v_all
 
 
-@BACKBONES.register("transformer")
 class CausalTransformer(Backbone[KVCache]):
     """A pre-norm decoder-only transformer with learned positions and a final LayerNorm.
 

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import importlib
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from robomem.memory.base import MemoryModule
-from robomem.registry import Registry
+from robomem.registry import Registry, import_target
 
 
 def test_register_get_and_list() -> None:
@@ -139,3 +143,72 @@ def test_every_plugin_kind_has_an_entry_point_group() -> None:
     groups = [r.group for r in (ENVS, MEMORY_MODULES, ENCODERS, PLANNERS, LANGUAGE_MODELS,
                                 POLICIES, DETECTORS, BACKBONES)]
     assert all(g and g.startswith("robomem.") for g in groups) and len(set(groups)) == 8
+
+
+# ------------------------------------------------------------- built-ins, one lazy line each
+
+# (registry module, registry name, base class of its plugins, built-in names)
+BUILT_INS = [
+    ("robomem.memory.base", "MEMORY_MODULES", "robomem.memory.base:MemoryModule",
+     {"spatial", "temporal", "episodic", "semantic", "working"}),
+    ("robomem.memory.encoders", "ENCODERS", "robomem.memory.encoders:TextEncoder",
+     {"hash", "minilm"}),
+    ("robomem.planners.base", "PLANNERS", "robomem.planners.base:Planner", {"symbolic", "llm"}),
+    ("robomem.planners.lm", "LANGUAGE_MODELS", "robomem.planners.lm:LanguageModel",
+     {"scripted", "openai", "local"}),
+    ("robomem.policies.base", "POLICIES", "robomem.policies.base:Policy",
+     {"agent", "oracle", "random"}),
+    ("robomem.preprocess.detector", "DETECTORS", "robomem.preprocess.detector:Detector",
+     {"segmentation", "segmentation_nokeys"}),
+    ("robomem.worldmodel.backbone", "BACKBONES", "robomem.worldmodel.backbone:Backbone",
+     {"ssm", "transformer"}),
+]
+
+
+@pytest.mark.parametrize("module, attr, base, names", BUILT_INS,
+                         ids=[b[1] for b in BUILT_INS])
+def test_every_built_in_resolves(module: str, attr: str, base: str, names: set[str]) -> None:
+    """Each built-in is listed by name and its lazy target imports to a plugin of the kind."""
+    reg = getattr(importlib.import_module(module), attr)
+    assert names <= set(reg.names())
+    kind = import_target(base)
+    for name in sorted(names):
+        plugin = reg.get(name)
+        assert isinstance(plugin, type) and issubclass(plugin, kind), (name, plugin)
+        assert reg.get(name) is plugin  # resolved once
+
+
+_LIST_NAMES = """
+import importlib, json, sys
+regs = [getattr(importlib.import_module(m), a) for m, a in json.loads(sys.argv[1])]
+before = set(sys.modules)
+names = [r.names() for r in regs]
+print(json.dumps({"names": names, "new": sorted(set(sys.modules) - before),
+                  "transformers": "transformers" in sys.modules}))
+"""
+
+
+def test_listing_names_imports_no_plugin() -> None:
+    """``names()`` lists built-ins without importing their modules (or transformers)."""
+    regs = json.dumps([[m, a] for m, a, _, _ in BUILT_INS])
+    out = subprocess.run([sys.executable, "-c", _LIST_NAMES, regs], capture_output=True,
+                         text=True, check=True, timeout=300)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert all(set(n) >= b[3] for n, b in zip(got["names"], BUILT_INS))
+    assert [m for m in got["new"] if m.startswith("robomem")] == []
+    heavy = ("transformers", "sentence_transformers", "httpx", "open3d", "pybullet")
+    assert [m for m in got["new"] if m.split(".")[0] in heavy] == []
+    assert not got["transformers"]
+
+
+def test_no_built_in_registers_by_import() -> None:
+    """One way to register a built-in: no import-to-register tricks are left in the core."""
+    root = Path(__file__).resolve().parents[2]
+    files = [root / p for p in ("planners/base.py", "planners/lm.py", "policies/base.py",
+                                "robomem/memory/base.py", "robomem/memory/system.py",
+                                "robomem/memory/builtin.py", "robomem/memory/encoders.py",
+                                "robomem/preprocess/detector.py",
+                                "robomem/worldmodel/backbone.py")]
+    for f in files:
+        text = f.read_text()
+        assert "BUILT_IN" not in text and "(registers" not in text, f

@@ -76,11 +76,12 @@ def _drive(system: MemorySystem, episodes: int = 2, steps: int = 6) -> list[list
 
 
 def test_registry_lists_modules_and_refuses_duplicates() -> None:
-    import robomem.memory.builtin  # noqa: F401
-
     assert {"spatial", "temporal", "episodic", "semantic", "working"} <= set(
         MEMORY_MODULES.names())
-    with pytest.raises(ValueError, match="temporal"):
+    with pytest.raises(ValueError, match="temporal"):  # another class under a built-in name
+        MEMORY_MODULES.register("temporal")(WorkingModule)
+    MEMORY_MODULES.get("temporal")
+    with pytest.raises(ValueError, match="temporal"):  # and, once loaded, even the same one
         MEMORY_MODULES.register("temporal")(TemporalModule)
     with pytest.raises(KeyError, match=r"known: .*episodic"):
         build_module("hippocampus")

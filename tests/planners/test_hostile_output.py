@@ -39,7 +39,7 @@ def _answer(skill: dict[str, Any], **fields: Any) -> str:
 
 def _rejection(text: str) -> str:
     with pytest.raises(InvalidAnswer) as error:
-        parse_answer(text, kitchen())
+        parse_answer(text, kitchen().scene)
     message = str(error.value)
     assert len(message) <= MAX_MESSAGE, message[:1000]
     return message
@@ -86,9 +86,9 @@ def test_a_run_with_a_deeply_nesting_model_completes(tmp_path: Path) -> None:
 
     cfg = load_config(None, ["env.width=64", "env.height=64", "episodes=1", "seeds=[0]",
                              "env.families=[pick_and_place]", f"out={tmp_path}", "spl=false",
-                             "memory_system.options.episodic.encoder=hash", "planner=llm",
-                             "llm.backend=scripted"])
-    cfg.llm.options = {"answers": [DEEP]}
+                             "agent.modules.options.episodic.encoder=hash", "agent.planner=llm",
+                             "agent.llm.backend=scripted"])
+    cfg.agent.llm.options = {"answers": [DEEP]}
     res = run(cfg, progress=False)
     stats = res.episodes[0].policy_stats
     assert stats["fallbacks"] >= 1 and stats["invalid_answers"] >= 3
@@ -129,7 +129,7 @@ def test_decode_attempts_are_bounded(text: str, monkeypatch: pytest.MonkeyPatch)
 
 def test_an_object_after_a_few_stray_braces_is_still_found() -> None:
     text = "I think {maybe} this: {" + _answer({"name": "explore", "label": "Mug"}) + " }"
-    assert parse_answer(text, kitchen()).skill.label == "Mug"
+    assert parse_answer(text, kitchen().scene).skill.label == "Mug"
 
 
 # -- 3. free-text fields -----------------------------------------------------------------------
@@ -137,7 +137,7 @@ def test_an_object_after_a_few_stray_braces_is_still_found() -> None:
 
 @pytest.mark.parametrize("label", ["Mug", "CoffeeMachine", "TVStand", "Mug2", " Mug "])
 def test_object_type_labels_are_accepted(label: str) -> None:
-    skill = parse_answer(_answer({"name": "explore", "label": label}), kitchen()).skill
+    skill = parse_answer(_answer({"name": "explore", "label": label}), kitchen().scene).skill
     assert (skill.name, skill.label) == (EXPLORE, label.strip())
 
 
@@ -153,7 +153,7 @@ def test_object_type_labels_are_accepted(label: str) -> None:
 def test_labels_that_are_not_object_types_are_rejected(label: str) -> None:
     text = _answer({"name": "explore", "label": label})
     if not label:
-        assert parse_answer(text, kitchen()).skill.label is None
+        assert parse_answer(text, kitchen().scene).skill.label is None
         return
     assert "'label' must be an object type name" in _rejection(text)
 
@@ -204,7 +204,7 @@ def test_subgoals_and_reason_are_bounded(fields: dict[str, Any], reason: str) ->
 
 def test_whitespace_in_subgoals_and_reason_is_folded() -> None:
     a = parse_answer(_answer({"name": "explore"}, subgoals=["pick up\nthe\tmug"],
-                             reason="it is\n\nnot seen yet"), kitchen())
+                             reason="it is\n\nnot seen yet"), kitchen().scene)
     assert a.subgoals == ("pick up the mug",) and a.reason == "it is not seen yet"
 
 

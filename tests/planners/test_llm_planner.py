@@ -20,9 +20,10 @@ from robomem.planners.lm import (
     LanguageModelError,
     ScriptedModel,
 )
-from robomem.skills import EXPLORE, NAVIGATE, PICKUP, Skill, SkillResult, SkillStatus
 from robomem.runner import run
+from robomem.skills import EXPLORE, NAVIGATE, PICKUP, Skill, SkillResult, SkillStatus
 from tests.fixtures.planning import ctx, kitchen, percept
+from tests.fixtures.world import HOUSEHOLD
 
 PUT_MUG = "Put a mug in the cabinet and close it."
 
@@ -193,7 +194,6 @@ def test_loop_detection_and_step_limit_apply_to_the_llm_planner() -> None:
     give-up, never by a crash."""
     import re
 
-    from robomem.types import Observation
     from tests.fixtures.household import make_env
 
     def stubborn(request: GenerationRequest) -> str:
@@ -212,12 +212,12 @@ def test_loop_detection_and_step_limit_apply_to_the_llm_planner() -> None:
     agent.planner = LLMPlanner(model, LLMConfig())
     env = make_env(step_limit=150, families=["pick_and_place"])
     obs_d, info = env.reset(seed=0)
-    obs = Observation.from_gym(obs_d, info)
+    obs = HOUSEHOLD.observe(obs_d, info)
     agent.reset(obs)
     steps, done = 0, False
     while not done:
-        obs_d, _, terminated, truncated, info = env.step(agent.act(obs).to_env())
-        obs = Observation.from_gym(obs_d, info)
+        obs_d, _, terminated, truncated, info = env.step(HOUSEHOLD.command(agent.act(obs)))
+        obs = HOUSEHOLD.observe(obs_d, info)
         steps, done = steps + 1, terminated or truncated
     agent.end_episode(bool(info.get("success")), steps)
     agent.close()

@@ -9,6 +9,7 @@ from robomem.planners.llm_output import InvalidAnswer, extract_json, parse_answe
 from robomem.planners.prompt import PromptBuilder, approx_tokens
 from robomem.skills import EXPLORE, PICKUP, PUT, SKILL_NAMES
 from tests.fixtures.planning import COUNTER, MUG, ctx, kitchen, percept
+from tests.fixtures.world import HOUSEHOLD
 
 
 def _recall(n: int) -> MemoryContext:
@@ -49,7 +50,7 @@ def test_context_order_and_budget() -> None:
 
 
 def test_parse_valid_answers() -> None:
-    mem = kitchen()
+    mem = kitchen().scene
     a = parse_answer('```json\n{"subgoals": ["get mug"], "skill": {"name": "pickup", '
                      '"target": "Mug|1"}, "reason": "near"}\n```', mem)
     assert (a.skill.name, a.skill.target, a.skill.label) == (PICKUP, "Mug|1", "Mug")
@@ -75,7 +76,12 @@ def test_parse_valid_answers() -> None:
 ])
 def test_rejections_explain_themselves(text: str, reason: str) -> None:
     with pytest.raises(InvalidAnswer, match=reason.replace("(", r"\(").replace("|", r"\|")):
-        parse_answer(text, kitchen())
+        parse_answer(text, kitchen().scene, HOUSEHOLD.label_from_id)
+
+
+def test_without_the_worlds_id_format_the_hint_stays_generic() -> None:
+    with pytest.raises(InvalidAnswer, match="use a key listed under 'Objects in memory'"):
+        parse_answer('{"skill": {"name": "pickup", "target": "Mug|7"}}', kitchen().scene)
 
 
 def test_counter_and_mug_fixture_sanity() -> None:

@@ -7,7 +7,7 @@ from robomem.memory.spatial import SpatialMemory
 from robomem.percept import EVENT_OPENED, ObjectEvent
 from robomem.planners.base import PlanContext
 from robomem.planners.critic import PreconditionCritic
-from robomem.planners.instruction import Goal, parse_instruction
+from robomem.planners.instruction import make_goal, parse_instruction
 from robomem.planners.symbolic import SymbolicPlanner, place_hints, plan_subgoals
 from robomem.skills import (
     DONE,
@@ -25,12 +25,12 @@ from tests.fixtures.planning import CABINET, COUNTER, MUG, ctx, percept
 
 def test_subgoals_per_family() -> None:
     kinds = {g.family: [s.kind for s in plan_subgoals(g)] for g in [
-        Goal("pick_and_place", "Mug", "Shelf"),
-        Goal("pick_two_and_place", "Mug", "Shelf", 2),
-        Goal("place_in_closed", "Mug", "Cabinet"),
-        Goal("pick_heat_and_place", "Mug", "Shelf"),
-        Goal("pick_clean_and_place", "Mug", "Shelf"),
-        Goal("look_at_in_light", "Mug", "DeskLamp")]}
+        make_goal("pick_and_place", "Mug", "Shelf"),
+        make_goal("pick_two_and_place", "Mug", "Shelf", 2),
+        make_goal("place_in_closed", "Mug", "Cabinet"),
+        make_goal("pick_heat_and_place", "Mug", "Shelf"),
+        make_goal("pick_clean_and_place", "Mug", "Shelf"),
+        make_goal("look_at_in_light", "Mug", "DeskLamp")]}
     assert kinds["pick_and_place"] == ["pickup", "put"]
     assert kinds["pick_two_and_place"] == ["pickup", "put", "pickup", "put"]
     assert kinds["place_in_closed"] == ["pickup", "put", "close"]
@@ -121,7 +121,7 @@ def test_memory_guides_search_before_exploring() -> None:
     semantic = Fact("semantic", "likely_place", "Mug", "Cabinet", 0.7)
     planner = SymbolicPlanner()
     planner.reset(goal)
-    c = PlanContext(0, percept([]), mem, None, None, _recall(semantic))
+    c = PlanContext(0, percept([]), mem.scene, None, None, _recall(semantic))
     s = planner.next_skill(c)
     assert (s.name, s.target) == (OPEN, "Cabinet|1")  # a closed cabinet: look inside
     assert planner.stats()["memory_guided"] == 1
@@ -130,7 +130,7 @@ def test_memory_guides_search_before_exploring() -> None:
     # too weak a hint is not worth a detour
     weak = SymbolicPlanner()
     weak.reset(goal)
-    c = PlanContext(0, percept([]), mem, None, None,
+    c = PlanContext(0, percept([]), mem.scene, None, None,
                     _recall(Fact("semantic", "likely_place", "Mug", "Cabinet", 0.1)))
     assert weak.next_skill(c).name == EXPLORE
 
@@ -143,19 +143,19 @@ def test_episodic_success_beats_semantic_and_failures_are_avoided() -> None:
                                            "status": "succeeded", "where": "CounterTop",
                                            "where_key": "CounterTop|1"}]})
     semantic = Fact("semantic", "likely_place", "Mug", "Cabinet", 0.7)
-    keys, labels, avoid = place_hints("Mug", PlanContext(0, percept([]), mem, None, None,
+    keys, labels, avoid = place_hints("Mug", PlanContext(0, percept([]), mem.scene, None, None,
                                                          _recall(won, semantic)))
     assert keys == {"CounterTop|1": 0.9} and labels["Cabinet"] == 0.7 and avoid == set()
     planner = SymbolicPlanner()
     planner.reset(parse_instruction("Put a mug on the counter top."))
-    s = planner.next_skill(PlanContext(0, percept([]), mem, None, None,
+    s = planner.next_skill(PlanContext(0, percept([]), mem.scene, None, None,
                                        _recall(won, semantic)))
     assert s.target == "CounterTop|1"
     lost = Fact("episodic", "similar_episode", "put a mug on the shelf", "failed", 0.9,
                 {"success": False, "plan": [{"skill": OPEN, "label": "Cabinet",
                                              "target": "Cabinet|1", "status": "failed"}]})
     planner.reset(parse_instruction("Put a mug on the counter top."))
-    s = planner.next_skill(PlanContext(0, percept([]), mem, None, None,
+    s = planner.next_skill(PlanContext(0, percept([]), mem.scene, None, None,
                                        _recall(lost, semantic)))
     assert s.name == EXPLORE  # the only hinted place failed before: 0.7 - 1 is too weak
 
@@ -174,11 +174,12 @@ def test_a_near_identical_past_episode_beats_an_old_belief() -> None:
 
     fresh = SymbolicPlanner()
     fresh.reset(goal)
-    s = fresh.next_skill(PlanContext(0, percept([]), mem, None, None, _recall(hint, seen(False))))
+    s = fresh.next_skill(PlanContext(0, percept([]), mem.scene, None, None,
+                                     _recall(hint, seen(False))))
     assert (s.name, s.target) == (PICKUP, "Mug|1")  # seen today: trust the map
     old = SymbolicPlanner()
     old.reset(goal)
-    c = PlanContext(0, percept([]), mem, None, None, _recall(hint, seen(True)))
+    c = PlanContext(0, percept([]), mem.scene, None, None, _recall(hint, seen(True)))
     s = old.next_skill(c)
     assert (s.name, s.target) == (OPEN, "Cabinet|1")  # a belief from another day: check first
     assert old.next_skill(c).name == PICKUP  # looked there: back to the map's belief

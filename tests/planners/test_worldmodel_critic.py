@@ -14,8 +14,8 @@ from robomem.memory.spatial import SpatialMemory
 from robomem.planners.base import PlanContext
 from robomem.planners.critic import CriticChain
 from robomem.planners.worldmodel_critic import WorldModelCritic
-from robomem.skills import NAVIGATE, PICKUP, Skill
 from robomem.runner import run
+from robomem.skills import NAVIGATE, PICKUP, Skill
 from robomem.types import Action, AgentPose, Observation
 from robomem.worldmodel.data import TRAJECTORY_DIR, Trajectory
 from robomem.worldmodel.features import FeatureConfig
@@ -26,7 +26,7 @@ from tests.fixtures.worldmodel import SMALL_FEATURES, failing_pickups
 def _obs(red: int) -> Observation:
     rgb = np.zeros((8, 8, 3), np.uint8)
     rgb[..., 0] = red  # feature 0 with grid=1: the mean red level
-    return Observation(rgb=rgb, depth=np.ones((8, 8), np.float32), intrinsics=np.eye(3),
+    return Observation.single(rgb=rgb, depth=np.ones((8, 8), np.float32), intrinsics=np.eye(3),
                        camera_pose=np.eye(4), agent_pose=AgentPose(0.0, 0.9, 0.0, 0.0, 0.0))
 
 
@@ -40,7 +40,7 @@ def _ctx(mugs: int = 2) -> PlanContext:
     mem.write(percept([Detection(f"Mug|{i}", "Mug", AABB(np.array([i, 0.9, 1.0]),
                                                           np.array([i + 0.1, 1.0, 1.1])))
                        for i in range(1, mugs + 1)]))
-    return PlanContext(0, percept([]), mem, None, None)
+    return PlanContext(0, percept([]), mem.scene, None, None)
 
 
 @pytest.fixture(scope="module")
@@ -56,21 +56,21 @@ def test_learned_failure_rule_vetoes_pickups(trained: Path) -> None:
     critic = WorldModelCritic.from_checkpoint(trained, threshold=0.5, device="cpu")
     critic.begin_episode()
     critic.observe(_obs(220))
-    assert critic.predict_success("PickupObject") > 0.7
-    assert critic.predict_success("MoveAhead") > 0.7
+    assert critic.predict_success("pickup") > 0.7
+    assert critic.predict_success("move_ahead") > 0.7
     pickup = Skill(PICKUP, target="Mug|1", label="Mug")
     assert critic.review(pickup, _ctx()).ok
     critic.observe(_obs(30))
-    assert critic.predict_success("PickupObject") < 0.3
+    assert critic.predict_success("pickup") < 0.3
     verdict = critic.review(pickup, _ctx())
-    assert not verdict.ok and "PickupObject on Mug|1 fails" in verdict.reason
+    assert not verdict.ok and "pickup on Mug|1 fails" in verdict.reason
     assert critic.review(Skill(NAVIGATE, target="Mug|1"), _ctx()).ok  # not an interaction
     assert critic.counters["worldmodel_reviews"] == 2.0
     assert critic.counters["worldmodel_vetoes"] == 1.0
     # the last known mug is never vetoed away: the doubt is counted instead
     assert critic.review(pickup, _ctx(mugs=1)).ok
     assert critic.counters["worldmodel_doubts"] == 1.0
-    scores = critic.score([["MoveAhead", "PickupObject"], ["RotateLeft", "Done"]])
+    scores = critic.score([["move_ahead", "pickup"], ["rotate_left", "done"]])
     assert len(scores) == 2 and all(np.isfinite(scores))
     never = WorldModelCritic.from_checkpoint(trained, threshold=0.0, device="cpu")
     never.observe(_obs(30))
@@ -81,23 +81,23 @@ def test_state_follows_the_episode(trained: Path) -> None:
     critic = WorldModelCritic.from_checkpoint(trained / "model.pt", device="cpu")
     critic.begin_episode()
     critic.observe(_obs(220))
-    before = critic.predict_success("PickupObject")
+    before = critic.predict_success("pickup")
     for _ in range(3):
-        critic.acted(Action("MoveAhead"))
+        critic.acted(Action("move_ahead"))
     assert critic._state is not None
     chain = CriticChain([critic])
     chain.begin_episode()  # hooks pass through a chain
     assert critic._state is None and critic.counters["worldmodel_reviews"] == 0.0
     critic.observe(_obs(220))
-    assert critic.predict_success("PickupObject") == pytest.approx(before, abs=1e-6)
+    assert critic.predict_success("pickup") == pytest.approx(before, abs=1e-6)
     with pytest.raises(ValueError, match="one non-zero length"):
-        critic.score([["MoveAhead"], ["MoveAhead", "Done"]])
+        critic.score([["move_ahead"], ["move_ahead", "done"]])
 
 
 def test_bad_arguments(trained: Path, tmp_path: Path) -> None:
     critic = WorldModelCritic.from_checkpoint(trained, device="cpu")
     with pytest.raises(RuntimeError, match="observe must be called"):
-        critic.predict_success("PickupObject")
+        critic.predict_success("pickup")
     with pytest.raises(ValueError, match="threshold"):
         WorldModelCritic(critic.model, SMALL_FEATURES, threshold=1.5)
     with pytest.raises(ValueError, match="feature settings give 70"):
