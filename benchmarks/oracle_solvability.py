@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python benchmar
 
 import robomem.envs  # noqa: F401
 from benchmarks.common import OUT, write_json
-from robomem.policies.oracle import run_oracle_episode
+from robomem.envs.household.oracle import run_oracle_episode
 
 
 def main() -> None:

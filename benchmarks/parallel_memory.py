@@ -36,9 +36,11 @@ import gymnasium as gym
 import robomem.envs  # noqa: F401
 from benchmarks.common import OUT, write_json
 from robomem.agent import AgentConfig, MemoryAgent
+from robomem.envs.household.embodiment import HouseholdEmbodiment
 from robomem.memory.base import EpisodeOutcome, EpisodeStart, MemoryQuery, StepInput
 from robomem.memory.system import MemorySystem, MemorySystemConfig
-from robomem.types import Observation
+
+HOUSEHOLD = HouseholdEmbodiment()
 
 Event = tuple[str, Any]
 
@@ -58,17 +60,17 @@ def record(steps: int, size: int, seed: int) -> list[Event]:
         setattr(sys_, hook, spy)
     env = gym.make("robomem/Household-v0", width=size, height=size, lifelong=True)
     obs_d, info = env.reset(seed=seed)
-    obs = Observation.from_gym(obs_d, info)
+    obs = HOUSEHOLD.observe(obs_d, info)
     agent.reset(obs)
     n = 0
     while n < steps:
-        obs_d, _, term, trunc, info = env.step(agent.act(obs).to_env())
-        obs = Observation.from_gym(obs_d, info)
+        obs_d, _, term, trunc, info = env.step(HOUSEHOLD.command(agent.act(obs)))
+        obs = HOUSEHOLD.observe(obs_d, info)
         n += 1
         if term or trunc:
             agent.end_episode(bool(info.get("success")), n)
             obs_d, info = env.reset()
-            obs = Observation.from_gym(obs_d, info)
+            obs = HOUSEHOLD.observe(obs_d, info)
             agent.reset(obs)
     env.close()
     agent.close()

@@ -40,7 +40,7 @@ from benchmarks.common import (
     write_json,
 )
 from robomem.config import load_config
-from robomem.envs.household.actions import OBJECT_ACTIONS
+from robomem.primitives import INTERACTIONS as OBJECT_ACTIONS
 from robomem.runner import run
 
 
@@ -93,13 +93,14 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         print(f"training data: {fit['object_actions']} object actions, "
               f"{fit['failed_share']:.0%} failed; in-sample AUC {fit['auc_in_sample']:.3f}")
     conditions = {"no_wm_critic": []} | {
-        f"wm_critic_{t:g}": [f"worldmodel_critic={args.model}", f"worldmodel_threshold={t}"]
+        f"wm_critic_{t:g}": [f"agent.worldmodel_critic={args.model}",
+                             f"agent.worldmodel_threshold={t}"]
         for t in args.thresholds}
     results = {}
     t0 = time.perf_counter()
     for name, extra in conditions.items():
         over = [*extra, *suite_overrides(args, f"wm_critic_{name}"), "spl=false",
-                f"memory_system.options.episodic.encoder={args.encoder}"]
+                f"agent.modules.options.episodic.encoder={args.encoder}"]
         res = run(load_config(None, over), progress=True)
         results[name] = condition_result(res)
         tot = results[name]["totals"]

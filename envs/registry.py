@@ -1,14 +1,18 @@
-"""The env registry: robomem's own names for envs, mirrored into Gymnasium's registry."""
+"""The built-in worlds: env ids (mirrored into Gymnasium's registry) and their embodiments."""
 
 from __future__ import annotations
 
 import gymnasium as gym
 
+from robomem.embodiment import EMBODIMENTS
 from robomem.registry import Registry
 
 # Gymnasium id -> "module:Class" entry point.
 ENVS: Registry[str] = Registry("env", group="robomem.envs", resolve=False)
 ENVS.add("robomem/Household-v0", "robomem.envs.household.env:HouseholdEnv")
+
+# Embodiment name -> "module:Class", resolved on first use.
+EMBODIMENTS.add_lazy("household", "robomem.envs.household.embodiment:HouseholdEmbodiment")
 
 
 def register_envs() -> None:

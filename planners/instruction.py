@@ -1,8 +1,8 @@
 """Instruction parsing: an ALFRED-style sentence into a structured goal.
 
 The symbolic planner reads only the instruction text, never the privileged task record.
-Object words are matched against the known object types (and a few synonyms), so
-"Chill a tomato and put it on the counter top." becomes
+Object words are matched against the world's ontology (its types, their synonyms and
+plurals), so "Chill a tomato and put it on the counter top." becomes
 ``Goal("pick_cool_and_place", "Tomato", "CounterTop")``.
 
 Example:
@@ -16,13 +16,17 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 
-from robomem.ontology import known_types
+from robomem.ontology import Ontology
 
 ARTICLE = r"(?:a|an|the|one|some)"
 PREP = r"(?:in|on|into|onto|inside|in to|on to)"
+
+
+FAMILY_ROLES: dict[str, str] = {"pick_heat_and_place": "heat", "pick_cool_and_place": "cool",
+                                "pick_clean_and_place": "clean"}
+"""Task families that change the object's state, and the ontology role (appliance) each needs."""
 
 
 class InstructionError(ValueError):
@@ -37,41 +41,23 @@ class Goal:
     object_type: str
     target_type: str
     count: int = 1
+    appliance: str = field(default="", repr=False, compare=False)  # the world's, for the role
+    switch: str = field(default="", repr=False, compare=False)  # what is switched on and off
+
+    @property
+    def appliances(self) -> tuple[str, ...]:
+        """The appliance types the goal needs besides its object and target."""
+        return tuple(dict.fromkeys(t for t in (self.appliance, self.switch) if t))
 
 
-_SYNONYMS = {"fridge": "Fridge", "refrigerator": "Fridge", "phone": "CellPhone",
-             "cellphone": "CellPhone", "tv stand": "TVStand", "tv": "Television",
-             "television": "Television", "remote": "RemoteControl", "sink": "SinkBasin",
-             "counter": "CounterTop", "stove": "StoveBurner", "couch": "Sofa",
-             "table": "DiningTable", "keys": "KeyChain", "key chain": "KeyChain",
-             "lamp": "DeskLamp", "knives": "Knife", "potatoes": "Potato",
-             "tomatoes": "Tomato"}
+def object_type(phrase: str, ontology: Ontology | None = None) -> str:
+    """The object type a noun phrase names; raises :class:`InstructionError`.
 
-
-def words_of(type_: str) -> str:
-    """``"CounterTop"`` -> ``"counter top"`` (how instructions spell types)."""
-    out = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type_).lower()
-    return "tv stand" if out == "t v stand" else out
-
-
-@lru_cache(maxsize=1)
-def _vocabulary() -> dict[str, str]:
-    vocab: dict[str, str] = {}
-    for t in known_types():
-        w = words_of(t)
-        vocab[w] = t
-        vocab[w + "s"] = t
-        vocab[w + "es"] = t
-    for word, t in _SYNONYMS.items():
-        vocab.update({word: t, word + "s": t, word + "es": t})
-    return vocab
-
-
-def object_type(phrase: str) -> str:
-    """The object type a noun phrase names; raises :class:`InstructionError`."""
+    Words are ``ontology``'s (default: the default embodiment's).
+    """
     p = re.sub(rf"^{ARTICLE}\s+", "", phrase.strip().lower())
     p = re.sub(r"\s+", " ", p)
-    vocab = _vocabulary()
+    vocab = (ontology or _default_ontology()).words()
     if p in vocab:
         return vocab[p]
     # Longest known phrase at the end of the noun phrase ("a clean dirty mug" -> Mug).
@@ -79,6 +65,12 @@ def object_type(phrase: str) -> str:
         if p.endswith(" " + k):
             return vocab[k]
     raise InstructionError(f"unknown object {phrase!r}")
+
+
+def _default_ontology() -> Ontology:
+    from robomem.embodiment import default_embodiment
+
+    return default_embodiment().ontology
 
 
 _PATTERNS: list[tuple[str, str]] = [
@@ -96,8 +88,30 @@ _PATTERNS: list[tuple[str, str]] = [
 ]
 
 
-def parse_instruction(text: str) -> Goal:
-    """Parse an instruction; raises :class:`InstructionError` naming what it could not read."""
+def make_goal(family: str, object_type: str, target_type: str, count: int = 1,
+              ontology: Ontology | None = None) -> Goal:
+    """A goal with the appliances its family needs in ``ontology``'s world (its roles).
+
+    Raises:
+        InstructionError: the family needs a state change the world has no appliance for.
+    """
+    role_name = FAMILY_ROLES.get(family)
+    role = (ontology or _default_ontology()).role(role_name) if role_name else None
+    if role_name and role is None:
+        raise InstructionError(f"cannot {role_name} things in this world: its ontology names "
+                               f"no appliance for {role_name!r}")
+    return Goal(family, object_type, target_type, count, role.put if role else "",
+                (role.switch or "") if role else "")
+
+
+def parse_instruction(text: str, ontology: Ontology | None = None) -> Goal:
+    """Parse an instruction; raises :class:`InstructionError` naming what it could not read.
+
+    Args:
+        text: the instruction.
+        ontology: the world's object vocabulary (default: the default embodiment's).
+    """
+    ontology = ontology or _default_ontology()
     s = re.sub(r"\s+", " ", text.strip().lower()).rstrip(".!")
     if not s:
         raise InstructionError("empty instruction")
@@ -105,10 +119,11 @@ def parse_instruction(text: str) -> Goal:
         m = re.match(pattern, s)
         if m is None:
             continue
-        obj = object_type(m.group("o"))
+        obj = object_type(m.group("o"), ontology)
         target_phrase = re.sub(r"\s+light$", " lamp", m.group("r"))
-        target = object_type(target_phrase)
-        return Goal(family, obj, target, 2 if family == "pick_two_and_place" else 1)
+        target = object_type(target_phrase, ontology)
+        return make_goal(family, obj, target, 2 if family == "pick_two_and_place" else 1,
+                         ontology)
     raise InstructionError(f"cannot parse instruction {text!r}; expected e.g. 'Put a mug on the "
                            "shelf.', 'Heat an apple and put it on the table.' or 'Examine a "
                            "book under the desk lamp.'")

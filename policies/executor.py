@@ -12,7 +12,7 @@ Example:
     >>> from robomem.policies.executor import Executor, ExecutorConfig, lattice_moves
     >>> from robomem.skills import NAVIGATE, Skill
     >>> lattice_moves([(0, 0), (0, 1), (1, 1)], yaw=0.0)
-    ['MoveAhead', 'MoveLeft']
+    ['move_ahead', 'move_left']
     >>> ex = Executor(ExecutorConfig(max_path_retries=3))
     >>> ex.start(Skill(NAVIGATE, "Fridge|1"))  # then ex.step(obs, percept, memory) per step
     >>> ex.stats()["skills"]
@@ -50,6 +50,7 @@ from robomem.skills import (
     EXPLORE,
     INTERACTION_ACTIONS,
     NAVIGATE,
+    OPEN,
     PUT,
     Skill,
     SkillResult,
@@ -90,7 +91,7 @@ class ExecutorConfig:
         frontier_tried_radius: frontiers this close (m) to one already chosen are skipped.
         frontiers_per_explore: frontiers a label-less ``explore`` visits before it succeeds.
         look_inside: after opening something, face it before succeeding (to see inside).
-        put_retries: other viewpoints tried after PutObject finds no room in view.
+        put_retries: other viewpoints tried after a put finds no room in view.
         interact_distance: interactions prefer viewpoints this close (m, on the floor plane)
             to the target's footprint: small objects show more pixels, and free spots on a
             surface are in sight and in reach.
@@ -185,7 +186,7 @@ class Executor:
             if self._steps > self.cfg.max_steps:
                 out = SkillResult(SkillStatus.FAILED, f"{skill.describe()} timed out")
             elif skill.name == DONE:
-                out = Action("Done")
+                out = Action("done")
             elif skill.name == EXPLORE:
                 out = self._explore(skill, obs, percept, memory)
             else:
@@ -205,12 +206,12 @@ class Executor:
         self._last = None
         if last is None or pose is None:
             return None
-        if last.name == "Done":
+        if last.name == "done":
             return SkillResult(SkillStatus.SUCCEEDED, "done")
         if self._awaiting:
             self._awaiting = False
             done = SkillResult(SkillStatus.SUCCEEDED, f"{last.name} {last.object_id}")
-            if obs.action_success and last.name == "OpenObject" and self.cfg.look_inside:
+            if obs.action_success and last.name == OPEN and self.cfg.look_inside:
                 self._finishing = done  # face it first, so that its contents get seen
                 self.walker.clear()
                 return None
@@ -264,7 +265,7 @@ class Executor:
         settled = walker.advance(pose)
         if self._hold_off and settled and self._goal == here:
             self._hold_off = False
-        # PutObject places only where the agent looks: finish aiming first (unless unplanned).
+        # A put places only where the agent looks: finish aiming first (unless unplanned).
         ready = skill.name != PUT or settled or self._goal is None
         if ready and not self._hold_off and self._visible(percept, key) is not None:
             if skill.name == NAVIGATE:

@@ -1,14 +1,14 @@
 """Lattice motion for the executor: moves along a path, turns, looks, and viewpoint choice.
 
 Functions over the conventions of docs/household.md (yaw 0 faces +z, yaw 90 faces -x,
-RotateRight adds 90; horizon positive looks down, in [-30, 60] by 30; 0.25 m lattice), the
+rotate_right adds 90; horizon positive looks down, in [-30, 60] by 30; 0.25 m lattice), the
 :class:`Walker` that turns a lattice path into primitive actions one step at a time, and the
 viewpoint and frontier filters the executor adds to spatial memory's own.
 
 Example:
     >>> from robomem.policies.motion import horizon_towards, lattice_moves, yaw_towards
     >>> lattice_moves([(0, 0), (0, 1), (1, 1)], yaw=0.0)
-    ['MoveAhead', 'MoveLeft']
+    ['move_ahead', 'move_left']
     >>> yaw_towards((0.0, 0.0), (-2.0, 0.1)), horizon_towards((0, 1.5, 0), (0, 0.9, 1.0))
     (90.0, 30.0)
 """
@@ -28,6 +28,7 @@ from robomem.geometry import AABB
 from robomem.memory.navigation import viewpoints
 from robomem.memory.occupancy import UNKNOWN, OccupancyGrid
 from robomem.memory.voxel_map import VoxelMap
+from robomem.primitives import MOTIONS
 from robomem.types import AgentPose
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ Edge = tuple[Cell, Cell]
 GRID = 0.25  # lattice step (m)
 CAMERA_HEIGHT = 1.5  # m above the floor
 HORIZONS = (-30.0, 0.0, 30.0, 60.0)  # reachable camera pitches, positive looking down
-MOVES = ("MoveAhead", "MoveBack", "MoveLeft", "MoveRight")
+MOVES = MOTIONS  # move_ahead, move_back, move_left, move_right
 
 
 def _unit(v: float) -> int:
@@ -56,8 +57,8 @@ def move_delta(yaw: float, move: str) -> Cell:
     r = math.radians(yaw)
     fwd = (_unit(-math.sin(r)), _unit(math.cos(r)))
     right = (_unit(-math.cos(r)), _unit(-math.sin(r)))
-    return {"MoveAhead": fwd, "MoveBack": (-fwd[0], -fwd[1]), "MoveRight": right,
-            "MoveLeft": (-right[0], -right[1])}[move]
+    return {"move_ahead": fwd, "move_back": (-fwd[0], -fwd[1]), "move_right": right,
+            "move_left": (-right[0], -right[1])}[move]
 
 
 def lattice_moves(path: Sequence[Cell], yaw: float) -> list[str]:
@@ -79,15 +80,15 @@ def lattice_moves(path: Sequence[Cell], yaw: float) -> list[str]:
 def turn_actions(yaw: float, target_yaw: float) -> list[str]:
     """The fewest 90 degree turns from ``yaw`` to ``target_yaw`` (snapped to 90 degrees)."""
     d = round(((target_yaw - yaw) % 360.0) / 90.0) % 4
-    return {0: [], 1: ["RotateRight"], 2: ["RotateRight", "RotateRight"],
-            3: ["RotateLeft"]}[d]
+    return {0: [], 1: ["rotate_right"], 2: ["rotate_right", "rotate_right"],
+            3: ["rotate_left"]}[d]
 
 
 def look_actions(horizon: float, target: float) -> list[str]:
-    """LookUp/LookDown steps from ``horizon`` to the reachable pitch nearest ``target``."""
+    """look_up/look_down steps from ``horizon`` to the reachable pitch nearest ``target``."""
     goal = min(HORIZONS, key=lambda h: (abs(h - target), h))
     n = round((goal - horizon) / 30.0)
-    return ["LookDown"] * n if n > 0 else ["LookUp"] * (-n)
+    return ["look_down"] * n if n > 0 else ["look_up"] * (-n)
 
 
 def yaw_towards(from_xz: Sequence[float], to_xz: Sequence[float]) -> float:
@@ -265,7 +266,7 @@ class Walker:
             self.look_pending, self.moves_since_look = False, 0
             self.looked.add(here)
             self.then.extend(look_actions(pose.horizon, self.look_horizon))
-            self.then.extend(["RotateRight"] * 4)
+            self.then.extend(["rotate_right"] * 4)
         return not self.path and not self.then
 
     def next(self, pose: AgentPose, memory: SpatialMemory, blocked: set[Edge]) -> str | None:
@@ -286,7 +287,7 @@ class Walker:
                                                                    self.walk_horizon)):
             return look[0]
         move = lattice_moves([here, nxt], pose.yaw)[0]
-        if self.face_unknown and move != "MoveAhead" and not known_free(memory, xz[0]):
+        if self.face_unknown and move != "move_ahead" and not known_free(memory, xz[0]):
             return turn_actions(pose.yaw, yaw_towards((0.0, 0.0), d))[0]
         self.moves_since_look += 1
         return move

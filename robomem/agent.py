@@ -13,14 +13,16 @@ Example:
     >>> import gymnasium as gym
     >>> import robomem.envs  # noqa: F401
     >>> from robomem.agent import AgentConfig, MemoryAgent
-    >>> from robomem.types import Observation
+    >>> from robomem.embodiment import embodiment_for
     >>> env = gym.make("robomem/Household-v0", width=96, height=96)
-    >>> obs, info = env.reset(seed=0)
-    >>> agent = MemoryAgent(AgentConfig())
-    >>> agent.reset(Observation.from_gym(obs, info))
-    >>> agent.act(Observation.from_gym(obs, info)).name in ("RotateRight", "MoveAhead",
-    ...     "RotateLeft", "LookDown", "LookUp", "MoveBack", "MoveLeft", "MoveRight") or True
-    True
+    >>> emb = embodiment_for(env)
+    >>> agent = MemoryAgent(AgentConfig(), emb)
+    >>> obs = emb.observe(*env.reset(seed=0))
+    >>> agent.reset(obs)
+    >>> action = agent.act(obs)  # a robomem primitive; the embodiment makes it the world's
+    >>> action.name in emb.primitives, emb.command(action)["action"] in ("RotateRight",
+    ...     "MoveAhead", "RotateLeft", "LookDown", "LookUp", "MoveBack", "MoveLeft", "MoveRight")
+    (True, True)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from robomem.embodiment import Embodiment, default_embodiment, embodiment_for
 from robomem.memory.base import (
     EpisodeOutcome,
     EpisodeStart,
@@ -53,11 +56,12 @@ from robomem.planners.critic import Critic, CriticChain
 from robomem.planners.instruction import Goal, InstructionError, parse_instruction
 from robomem.planners.llm import LLMConfig, LLMPlanner
 from robomem.planners.loop_detector import BREAK, GIVE_UP, LoopDetector
-from robomem.policies.base import POLICIES, Policy
+from robomem.policies.base import Policy
 from robomem.policies.executor import Executor, ExecutorConfig
-from robomem.skills import PICKUP, PUT, Skill, SkillResult, SkillStatus
 from robomem.preprocess.preprocessor import Preprocessor, PreprocessorConfig
+from robomem.primitives import Primitive
 from robomem.reservoir import Reservoir
+from robomem.skills import INTERACTION_ACTIONS, PICKUP, PUT, Skill, SkillResult, SkillStatus
 from robomem.types import Action, Observation
 
 if TYPE_CHECKING:
@@ -139,15 +143,16 @@ class AgentConfig:
             raise ValueError(f"key_frames must be at least 0, got {self.key_frames}")
 
 
-@POLICIES.register("agent")
 class MemoryAgent(Policy):
     """The full agent; see the module docstring."""
 
     name = "agent"
 
-    def __init__(self, cfg: AgentConfig | None = None) -> None:
+    def __init__(self, cfg: AgentConfig | None = None,
+                 embodiment: Embodiment | None = None) -> None:
         self.cfg = cfg or AgentConfig()
-        self.preprocessor = Preprocessor(self.cfg.preprocess)
+        self.embodiment = embodiment or default_embodiment()
+        self.preprocessor = Preprocessor(self.cfg.preprocess, self.embodiment.label_from_id)
         self.system = self._build_system()
         planner_cls = planner_class(self.cfg.planner)
         self.planner: Planner = (LLMPlanner(config=self.cfg.llm) if planner_cls is LLMPlanner
@@ -197,8 +202,8 @@ class MemoryAgent(Policy):
 
     @classmethod
     def from_env(cls, env: gym.Env[Any, Any], seed: int = 0) -> MemoryAgent:
-        """A full-memory agent (the runner passes its own config instead)."""
-        return cls(AgentConfig())
+        """A full-memory agent for ``env``'s embodiment (the runner passes its own config)."""
+        return cls(AgentConfig(), embodiment_for(env))
 
     @property
     def memory(self) -> SpatialMemory:
@@ -238,7 +243,7 @@ class MemoryAgent(Policy):
         if self.critic is not None:
             self.critic.begin_episode()
         try:
-            self.goal = parse_instruction(obs.instruction)
+            self.goal = parse_instruction(obs.instruction, self.embodiment.ontology)
             self.planner.reset(self.goal)
             self.error = None
         except InstructionError as e:
@@ -254,7 +259,7 @@ class MemoryAgent(Policy):
     def act(self, obs: Observation) -> Action:
         """Perceive, remember, plan, execute: one primitive action."""
         if self.error is not None:
-            return Action("Done")  # an instruction it cannot read: a clean failed episode
+            return Action(Primitive.DONE)  # an instruction it cannot read: a clean failure
         t0 = time.perf_counter()
         percept = self.preprocessor.process(obs, self.last_action)
         t1 = time.perf_counter()
@@ -287,6 +292,13 @@ class MemoryAgent(Policy):
         """Give memory the outcome; with a store, commit the episode in one transaction."""
         if self.last_obs is not None:
             self._key_frame(self.last_obs)
+        skill, last = self.skill, self.last_action
+        if success and skill is not None and last is not None and skill.target and \
+                last.object_id == skill.target and \
+                last.name == INTERACTION_ACTIONS.get(skill.name):
+            # A world that ends the episode on the goal action itself (not on ``done``): the
+            # interaction just sent achieved it, so the skill succeeded.
+            self._end_skill(SkillResult(SkillStatus.SUCCEEDED, "the episode succeeded"))
         outcome = EpisodeOutcome(
             self.episode, self.scene or "", self.instruction, self.goal.family if self.goal
             else "", success, steps, tuple(self.plan), tuple(self.frames),
@@ -317,26 +329,27 @@ class MemoryAgent(Policy):
     # ------------------------------------------------------------ internals
     def _build_system(self) -> MemorySystem:
         mcfg = self.cfg.modules
+        onto = self.embodiment.ontology
         if self.cfg.memory == "none":  # the baseline: a per-episode map and nothing else
-            only: list[MemoryModule] = [SpatialModule("episode", self.cfg.spatial)]
+            only: list[MemoryModule] = [SpatialModule("episode", self.cfg.spatial, onto)]
             return MemorySystem(only, parallel=False)
         mods: list[MemoryModule] = []
         for name in mcfg.modules:
             opts = dict(mcfg.options.get(name, {}))
             if name == "spatial":
-                mods.append(SpatialModule(str(opts.get("scope", "lifelong")), self.cfg.spatial))
+                mods.append(SpatialModule(str(opts.get("scope", "lifelong")), self.cfg.spatial,
+                                          onto))
             else:
                 mods.append(build_module(name, opts))
         if "spatial" not in mcfg.modules:  # the agent still needs a map within an episode
-            mods.insert(0, SpatialModule("episode", self.cfg.spatial))
+            mods.insert(0, SpatialModule("episode", self.cfg.spatial, onto))
         return MemorySystem(mods, mcfg.parallel, mcfg.deadline_ms)
 
     def _labels(self) -> tuple[str, ...]:
         g = self.goal
         if g is None:
             return ()
-        extra = {"pick_heat_and_place": ("Microwave",), "pick_cool_and_place": ("Fridge",),
-                 "pick_clean_and_place": ("SinkBasin", "Faucet")}.get(g.family, ())
+        extra = g.appliances
         return tuple(dict.fromkeys((g.object_type, g.target_type, *extra)))
 
     def _step_input(self, obs: Observation, percept: Percept) -> StepInput:
@@ -353,12 +366,15 @@ class MemoryAgent(Policy):
                 parents[d.key] = parent.label
             if node.room:
                 if types is None:
-                    types = self.memory.rooms.room_types(graph)
+                    types = self.memory.rooms.room_types(graph, self.embodiment.ontology)
                 if node.room in types:
                     rooms[d.key] = types[node.room]
-        return StepInput(self.episode, self.step_index, obs.scene, percept, self.last_action,
+        last = self.last_action
+        keys = [k for k in ((last.object_id if last else None), obs.feedback.subject) if k]
+        return StepInput(self.episode, self.step_index, obs.scene, percept, last,
                          obs.action_success, obs.action_error or "", self._labels(), rooms,
-                         parents)
+                         parents, obs.feedback,
+                         {k: self.preprocessor.label_of(k) for k in keys})
 
     def _key_frame(self, obs: Observation) -> None:
         if len(self.frames) >= self.cfg.key_frames or obs.rgb is None:
@@ -390,8 +406,10 @@ class MemoryAgent(Policy):
                 t = time.perf_counter()
                 recalled = self.system.recall(self._query(percept))
                 self._time("memory_recall", time.perf_counter() - t)
-                ctx = PlanContext(self.step_index, percept, self.memory, self._prev_skill,
-                                  self.last_result, recalled, self.instruction, obs.rgb)
+                ctx = PlanContext(self.step_index, percept, self.memory.scene, self._prev_skill,
+                                  self.last_result, recalled, self.instruction, obs.rgb,
+                                  self.embodiment.ontology, self.embodiment.skills,
+                                  self.embodiment.label_from_id)
                 before = self.planner.subgoal_index
                 self.skill = self.planner.next_skill(ctx)
                 progress = progress or self.planner.subgoal_index > before
@@ -404,7 +422,7 @@ class MemoryAgent(Policy):
             progress = False
             if verdict == GIVE_UP:
                 self.counters["loop_breaks"] += 1
-                return Action("Done")
+                return Action(Primitive.DONE)
             if verdict == BREAK:
                 self.counters["loop_breaks"] += 1
                 self.planner.break_loop("no progress")
@@ -414,7 +432,7 @@ class MemoryAgent(Policy):
             if isinstance(out, Action):
                 return out
             self._end_skill(out)
-        return Action("Done")
+        return Action(Primitive.DONE)
 
     def _where(self, skill: Skill) -> tuple[str, str]:
         """For a pickup: the (label, key) of the receptacle the target is in or on."""

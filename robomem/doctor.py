@@ -339,24 +339,24 @@ def _smoke_env(env_id: str, entry_point: str) -> str:
 
 def _smoke_default_job(steps: int = 3) -> str:
     from robomem.config import default_launch, load_config
+    from robomem.embodiment import embodiment_for
     from robomem.runner import build_policy, make_env
-    from robomem.types import Observation
 
     cfg = load_config(default_launch(), ["env.width=64", "env.height=64"])
     env = make_env(cfg)
     try:
         policy = build_policy(cfg, env, 0)
-        obs_d, info = env.reset(seed=0)
-        obs = Observation.from_gym(obs_d, info)
+        emb = embodiment_for(env)
+        obs = emb.observe(*env.reset(seed=0))
         policy.reset(obs)
         for _ in range(steps):
-            obs_d, _, terminated, truncated, info = env.step(policy.act(obs).to_env())
-            obs = Observation.from_gym(obs_d, info)
+            obs_d, _, terminated, truncated, info = env.step(emb.command(policy.act(obs)))
+            obs = emb.observe(obs_d, info)
             if terminated or truncated:
                 break
     finally:
         env.close()
-    return (f"{cfg.env.id}, policy={cfg.policy}, memory={','.join(cfg.memory_system.modules)}"
+    return (f"{cfg.env.id}, policy={cfg.policy}, memory={','.join(cfg.agent.modules.modules)}"
             f": reset + {steps} steps")
 
 

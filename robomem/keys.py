@@ -1,7 +1,8 @@
 """String constants for observation, info and metadata keys, defined once.
 
 Every env and bridge fills a Gymnasium observation dict with the ``OBS_*`` keys and an info
-dict with the ``INFO_*`` keys; :class:`robomem.types.Observation` reads them back.
+dict with the ``INFO_*`` keys; :func:`robomem.embodiment.standard_observation` reads them
+back into an :class:`robomem.types.Observation`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ OBS_AGENT_POSE = "agent_pose"
 OBS_INSTRUCTION = "instruction"
 OBS_STEP = "step"
 OBS_TIMESTAMP = "timestamp"
+OBS_CAMERAS = "cameras"  # several cameras: name -> a dict of the camera keys above
 
 OBS_KEYS = (
     OBS_RGB,
@@ -40,6 +42,7 @@ INFO_ACTION_NAME = "action_name"
 INFO_ACTION_SUCCESS = "action_success"  # did the last action succeed (controller feedback)
 INFO_ACTION_ERROR = "action_error"  # why not, if it failed
 INFO_SCENE = "scene"  # which house or scene (an agent keeps its map per scene)
+INFO_FRAME_ID = "frame_id"  # a camera's coordinate frame name (ROS frame_id)
 
 # Keys inside the privileged dict.
 PRIV_METADATA = "metadata"  # AI2-THOR-style metadata dict

@@ -31,16 +31,15 @@ import numpy as np
 from tqdm import tqdm
 
 import robomem.envs  # noqa: F401  (registers the envs)
-from robomem.agent import AgentConfig, MemoryAgent
+from robomem.agent import MemoryAgent
 from robomem.config import RunConfig, to_yaml
-from robomem.envs.household.env import HouseholdEnv
+from robomem.embodiment import Embodiment, embodiment_for
 from robomem.hf import hide_progress_bars
 from robomem.planners.base import planner_class
 from robomem.policies.base import Policy, make_policy, policy_class
 from robomem.report import write_plots, write_report
 from robomem.reservoir import Reservoir
 from robomem.store import Store
-from robomem.types import Observation
 
 if TYPE_CHECKING:
     from robomem.worldmodel.data import TrajectoryRecorder
@@ -86,8 +85,7 @@ def make_env(cfg: RunConfig) -> gym.Env[Any, Any]:
     if cfg.env.id not in gym.registry:
         known = sorted(k for k in gym.registry if k.startswith("robomem/"))
         raise ValueError(f"unknown env {cfg.env.id!r}; registered robomem envs: {known}")
-    kw = {k: v for k, v in asdict(cfg.env).items() if k != "id" and v is not None}
-    return gym.make(cfg.env.id, **kw)
+    return gym.make(cfg.env.id, **cfg.env.gym_kwargs())
 
 
 def _percentiles(xs: Sequence[float]) -> dict[str, float]:
@@ -117,17 +115,17 @@ def run(cfg: RunConfig, progress: bool = True, folder: Path | None = None,
     if not progress:  # nor the model loads' bars (a local language model's, say)
         hide_progress_bars()
     policy_class(cfg.policy)  # an unknown name fails here, before any work
-    planner_class(cfg.planner)  # so does an unknown planner
+    planner_class(cfg.agent.planner)  # so does an unknown planner
     make_env(cfg).close()  # and a bad env, scene or task family
-    if cfg.planner == "llm":  # and an unknown language-model backend
+    if cfg.agent.planner == "llm":  # and an unknown language-model backend
         from robomem.planners.lm import backend_class
 
-        backend_class(cfg.llm.backend)
-    if cfg.worldmodel_critic:  # and a missing or foreign world-model file
+        backend_class(cfg.agent.llm.backend)
+    if cfg.agent.worldmodel_critic:  # and a missing or foreign world-model file
         from robomem.worldmodel.train import load_worldmodel
 
-        load_worldmodel(cfg.worldmodel_critic, "cpu")
-    tag = cfg.policy if cfg.policy != "agent" else f"agent-{cfg.memory}"
+        load_worldmodel(cfg.agent.worldmodel_critic, "cpu")
+    tag = cfg.policy if cfg.policy != "agent" else f"agent-{cfg.agent.memory}"
     out = folder or Path(cfg.out) / f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.name}-{tag}"
     store = open_store(cfg)  # a locked or unwritable store fails before any folder is made
     try:
@@ -229,10 +227,7 @@ def records_as_dicts(records: list[EpisodeRecord]) -> list[dict[str, Any]]:
 def build_policy(cfg: RunConfig, env: gym.Env[Any, Any], seed: int) -> Policy:
     """The configured agent: the memory agent with its memory mode, or a registered policy."""
     if cfg.policy == "agent":
-        return MemoryAgent(AgentConfig(memory=cfg.memory, planner=cfg.planner,
-                                       modules=cfg.memory_system, critic=cfg.critic,
-                                       worldmodel_critic=cfg.worldmodel_critic, llm=cfg.llm,
-                                       worldmodel_threshold=cfg.worldmodel_threshold))
+        return MemoryAgent(cfg.agent, embodiment_for(env))
     return make_policy(cfg.policy, env, seed)
 
 
@@ -240,21 +235,20 @@ def open_store(cfg: RunConfig) -> Store | None:
     """The run's lifelong store (``store=PATH``), opened for writing, or None."""
     if cfg.store is None:
         return None
-    if cfg.policy != "agent" or cfg.memory != "full":
-        raise ValueError(f"store={cfg.store!r} needs the memory agent with memory=full; this "
-                         f"run uses policy={cfg.policy!r}, memory={cfg.memory!r}")
+    if cfg.policy != "agent" or cfg.agent.memory != "full":
+        raise ValueError(f"store={cfg.store!r} needs the memory agent with memory=full "
+                         f"(agent.memory); this run uses policy={cfg.policy!r}, agent.memory="
+                         f"{cfg.agent.memory!r}")
     return Store.open(cfg.store)
 
 
-def reference_steps(env: gym.Env[Any, Any]) -> int | None:
-    """Steps the privileged oracle needs for the current episode, on a clone (for SPL)."""
-    inner = env.unwrapped
-    if not isinstance(inner, HouseholdEnv):
-        return None
-    from robomem.policies.oracle import run_oracle_on
+def reference_steps(env: gym.Env[Any, Any], embodiment: Embodiment | None = None) -> int | None:
+    """SPL's reference: the steps a shortest solution of the current episode takes.
 
-    res = run_oracle_on(inner.clone())
-    return int(res["steps"]) if res["success"] else None
+    Where the env's embodiment can tell (the Household simulator's privileged oracle), else
+    ``None``.
+    """
+    return (embodiment or embodiment_for(env)).reference_steps(env)
 
 
 def _episode(env: gym.Env[Any, Any], policy: Policy, seed: int, k: int,
@@ -264,8 +258,9 @@ def _episode(env: gym.Env[Any, Any], policy: Policy, seed: int, k: int,
     t0 = time.perf_counter()
     obs_d, info = env.reset(seed=seed if k == 0 else None,
                             options={"task": task} if task is not None else None)
-    obs = Observation.from_gym(obs_d, info)
-    ref = reference_steps(env) if spl else None
+    emb = embodiment_for(env)
+    obs = emb.observe(obs_d, info)
+    ref = reference_steps(env, emb) if spl else None
     policy.reset(obs)
     if recorder is not None:
         recorder.begin(obs, {"seed": seed, "episode": k, "scene": obs.scene,
@@ -277,15 +272,15 @@ def _episode(env: gym.Env[Any, Any], policy: Policy, seed: int, k: int,
         action = policy.act(obs)
         latency["policy_act"].add(time.perf_counter() - t)
         t = time.perf_counter()
-        obs_d, reward, terminated, truncated, info = env.step(action.to_env())
+        obs_d, reward, terminated, truncated, info = env.step(emb.command(action))
         latency["env_step"].add(time.perf_counter() - t)
-        obs = Observation.from_gym(obs_d, info)
+        obs = emb.observe(obs_d, info)
         if recorder is not None:
             recorder.record(action.name, obs, float(reward))
         steps += 1
         failed += not obs.action_success
         if terminated or truncated:
-            success = bool(info.get("success", False))
+            success = emb.success(info)
             break
     policy.end_episode(success, steps)
     env_task = dict(info.get("task", {}))

@@ -1,4 +1,4 @@
-"""Skills: the vocabulary between the symbolic planner and the executor (the cerebellum).
+"""Skills: the vocabulary between planners and the executor (the cerebellum), in every world.
 
 A :class:`Skill` names one thing to do ("pick up Mug|1"); the executor turns it into
 primitive actions and ends it with a :class:`SkillResult`.
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from robomem.primitives import Primitive
+
 NAVIGATE = "navigate_to"
 EXPLORE = "explore"
 PICKUP = "pickup"
@@ -26,14 +28,15 @@ TOGGLE_ON = "toggle_on"
 TOGGLE_OFF = "toggle_off"
 DONE = "done"
 
-# Skills that end with one object action on ``Skill.target``, and that action's env name.
+# Skills that end with one object action on ``Skill.target``, and that primitive
+# (robomem.primitives; each embodiment names it in its world's words).
 INTERACTION_ACTIONS: dict[str, str] = {
-    PICKUP: "PickupObject",
-    PUT: "PutObject",
-    OPEN: "OpenObject",
-    CLOSE: "CloseObject",
-    TOGGLE_ON: "ToggleObjectOn",
-    TOGGLE_OFF: "ToggleObjectOff",
+    PICKUP: Primitive.PICKUP.value,
+    PUT: Primitive.PUT.value,
+    OPEN: Primitive.OPEN.value,
+    CLOSE: Primitive.CLOSE.value,
+    TOGGLE_ON: Primitive.TOGGLE_ON.value,
+    TOGGLE_OFF: Primitive.TOGGLE_OFF.value,
 }
 TARGETED_SKILLS: tuple[str, ...] = (NAVIGATE, *INTERACTION_ACTIONS)
 SKILL_NAMES: tuple[str, ...] = (*TARGETED_SKILLS, EXPLORE, DONE)

@@ -170,7 +170,8 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
     # `robomem doctor` makes the env with these and steps it once
     doctor_kwargs: ClassVar[dict[str, Any]] = {"width": 64, "height": 64}
 
-    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 10}  # noqa: RUF012
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 10,  # noqa: RUF012
+                                "robomem.embodiment": "household"}
 
     def __init__(self, scene: str | None = None, task: Task | Mapping[str, Any] | None = None,
                  families: list[str] | tuple[str, ...] | None = None, width: int = 300,

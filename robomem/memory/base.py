@@ -18,8 +18,7 @@ Example:
     >>> from robomem.memory.base import MEMORY_MODULES, Fact
     >>> Fact("semantic", "likely_place", "Mug", "CounterTop", 0.8).text()
     'semantic: Mug likely_place CounterTop (0.80)'
-    >>> import robomem.memory.builtin  # registers the built-in modules
-    >>> sorted(MEMORY_MODULES.names())
+    >>> sorted(MEMORY_MODULES.names())  # listed by name; a module is imported when built
     ['episodic', 'semantic', 'spatial', 'temporal', 'working']
 """
 
@@ -33,6 +32,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from robomem.feedback import ActionFeedback
 from robomem.percept import Percept
 from robomem.registry import Registry
 from robomem.types import Action, AgentPose
@@ -86,6 +86,8 @@ class StepInput:
     labels: tuple[str, ...] = ()  # object types the goal names (relevance for working memory)
     rooms: Mapping[str, str] = field(default_factory=dict)  # object key -> room type
     parents: Mapping[str, str] = field(default_factory=dict)  # object key -> receptacle label
+    feedback: ActionFeedback = field(default_factory=ActionFeedback)  # the code to act on
+    labels_of: Mapping[str, str] = field(default_factory=dict)  # the action's object keys -> type
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,12 @@ class MemoryModule(ABC):
 
 MEMORY_MODULES: Registry[type[MemoryModule]] = Registry(
     "memory module", group="robomem.memory_modules")
+# The built-in modules, imported on first use (other packages add theirs by entry point).
+MEMORY_MODULES.add_lazy("spatial", "robomem.memory.builtin:SpatialModule")
+MEMORY_MODULES.add_lazy("temporal", "robomem.memory.builtin:TemporalModule")
+MEMORY_MODULES.add_lazy("working", "robomem.memory.builtin:WorkingModule")
+MEMORY_MODULES.add_lazy("episodic", "robomem.memory.episodic:EpisodicMemory")
+MEMORY_MODULES.add_lazy("semantic", "robomem.memory.semantic:SemanticMemory")
 
 
 def check_document(doc: object, fmt: str, version: int, what: str) -> dict[str, Any]:

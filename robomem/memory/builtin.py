@@ -1,7 +1,8 @@
 """The built-in memory modules: spatial, temporal and working as :class:`MemoryModule` plugins.
 
 Episodic (:mod:`robomem.memory.episodic`) and semantic (:mod:`robomem.memory.semantic`) memory
-are modules in their own right; importing this file registers all five.
+are modules in their own right. All five are registered by name in
+:data:`~robomem.memory.base.MEMORY_MODULES`, which imports this file when one is built.
 
 Example:
     >>> from robomem.memory.builtin import TemporalModule, WorkingModule
@@ -11,10 +12,9 @@ Example:
 
 from __future__ import annotations
 
-import warnings
+import logging
 
 from robomem.memory.base import (
-    MEMORY_MODULES,
     EpisodeStart,
     Fact,
     MemoryModule,
@@ -26,11 +26,12 @@ from robomem.memory.base import (
 from robomem.memory.spatial import SpatialMemory, SpatialMemoryConfig
 from robomem.memory.temporal import EventRecord, TemporalMemory
 from robomem.memory.working import WorkingMemory
+from robomem.ontology import Ontology
 
 SCOPES = ("lifelong", "episode")
+log = logging.getLogger(__name__)
 
 
-@MEMORY_MODULES.register("spatial")
 class SpatialModule(MemoryModule):
     """Spatial memory (voxels, occupancy, rooms, scene graph), one map per scene.
 
@@ -47,11 +48,12 @@ class SpatialModule(MemoryModule):
     name = "spatial"
     blocking = True
 
-    def __init__(self, scope: str = "lifelong", cfg: SpatialMemoryConfig | None = None) -> None:
+    def __init__(self, scope: str = "lifelong", cfg: SpatialMemoryConfig | None = None,
+                 ontology: Ontology | None = None) -> None:
         if scope not in SCOPES:
             raise ValueError(f"spatial scope must be one of {', '.join(SCOPES)}, got {scope!r}")
         self.scope = scope
-        self.memory = SpatialMemory(cfg)
+        self.memory = SpatialMemory(cfg, ontology)
         self.scene: str | None = None
         self.inherited: set[str] = set()  # objects believed from a stored map, not seen since
         self._storage: MemoryStorage | None = None
@@ -66,11 +68,12 @@ class SpatialModule(MemoryModule):
                    if self._storage is not None and self.scope == "lifelong" else None)
             if raw is not None:
                 try:
-                    self.memory = SpatialMemory.from_bytes(raw, self.memory.cfg)
+                    self.memory = SpatialMemory.from_bytes(raw, self.memory.cfg,
+                                                           self.memory.ontology)
                     self.inherited = forget_states(self.memory)
                 except ValueError as e:  # saved with another map geometry, say
-                    warnings.warn(f"spatial memory: the stored map of {start.scene!r} cannot "
-                                  f"be used ({e}); starting an empty map", stacklevel=2)
+                    log.warning("spatial memory: the stored map of %r cannot be used (%s); "
+                                "starting an empty map", start.scene, e)
         self.scene = start.scene
 
     def write(self, step: StepInput) -> None:
@@ -136,7 +139,6 @@ def forget_states(memory: SpatialMemory) -> set[str]:
     return moved
 
 
-@MEMORY_MODULES.register("temporal")
 class TemporalModule(MemoryModule):
     """Temporal memory: the append-only event log (:class:`TemporalMemory`).
 
@@ -208,7 +210,6 @@ class TemporalModule(MemoryModule):
         return {"events": float(len(self.memory))}
 
 
-@MEMORY_MODULES.register("working")
 class WorkingModule(MemoryModule):
     """Working memory: the objects in view, task-relevant ones kept longest.
 
@@ -253,11 +254,3 @@ class WorkingModule(MemoryModule):
     def stats(self) -> dict[str, float]:
         """Items held and evictions so far."""
         return {"items": float(len(self.memory)), "evictions": float(len(self.memory.evicted))}
-
-
-def _register_others() -> None:
-    import robomem.memory.episodic
-    import robomem.memory.semantic  # noqa: F401
-
-
-_register_others()

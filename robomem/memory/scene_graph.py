@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -41,7 +41,8 @@ import numpy as np
 from robomem.geometry import AABB
 from robomem.memory.object_node import ObjectNode, graphml_ready
 from robomem.memory.relations import near_pairs, stale_mask, supports
-from robomem.ontology import type_info
+from robomem.memory.rooms import RoomMap
+from robomem.ontology import Ontology, default_ontology
 from robomem.percept import (
     EVENT_CLOSED,
     EVENT_GONE,
@@ -54,9 +55,6 @@ from robomem.percept import (
     ObjectEvent,
     Percept,
 )
-
-if TYPE_CHECKING:
-    from robomem.memory.rooms import RoomMap
 
 __all__ = ["HOUSE", "ObjectNode", "SceneGraph"]
 
@@ -81,7 +79,8 @@ class SceneGraph:
     def __init__(self, near: float = 0.5, initial_confidence: float = 0.5,
                  sighting_gain: float = 0.15, gone_decay: float = 0.4,
                  gone_threshold: float = 0.25, gone_range: float = 3.0,
-                 occlusion_tol: float = 0.03) -> None:
+                 occlusion_tol: float = 0.03, ontology: Ontology | None = None) -> None:
+        self.ontology = ontology or default_ontology()
         self.near = near
         self.initial_confidence, self.sighting_gain = initial_confidence, sighting_gain
         self.gone_decay, self.gone_threshold = gone_decay, gone_threshold
@@ -118,7 +117,7 @@ class SceneGraph:
         seen: set[str] = set()
         new_receptacle = False
         for d in percept.detections:
-            new_receptacle |= self._upsert(d, step) and type_info(d.label).receptacle
+            new_receptacle |= self._upsert(d, step) and self.ontology.info(d.label).receptacle
             if d.visible:
                 seen.add(d.key)
         listed = {d.key for d in percept.detections}  # vouched for: never stale this step
@@ -137,7 +136,7 @@ class SceneGraph:
         """Insert or refresh a node from a detection; True when the node is new."""
         n = self._nodes.get(d.key)
         if n is None:
-            t = type_info(d.label)
+            t = self.ontology.info(d.label)
             self._nodes[d.key] = ObjectNode(
                 key=d.key, label=d.label, box=d.box, first_seen=step, last_seen=step,
                 confidence=self.initial_confidence, receptacle=t.receptacle,
@@ -165,7 +164,7 @@ class SceneGraph:
             n.parent = ev.detail or None
             n.relation = None
             if host is not None:
-                n.relation = "in" if type_info(host.label).container else "on"
+                n.relation = "in" if self.ontology.info(host.label).container else "on"
                 size = n.box.size
                 top = host.box.hi[1] if n.relation == "on" else host.box.center[1]
                 c = np.array([host.box.center[0], top + size[1] / 2, host.box.center[2]])
@@ -185,7 +184,7 @@ class SceneGraph:
             return
         found = supports(np.array([[*n.box.lo, *n.box.hi] for n in objs]),
                          np.array([[*h.box.lo, *h.box.hi] for h in hosts]),
-                         np.array([type_info(h.label).container for h in hosts]),
+                         np.array([self.ontology.info(h.label).container for h in hosts]),
                          exclude=np.array([[h is n for h in hosts] for n in objs]))
         for n, (k, rel) in zip(objs, found):
             if k >= 0:
@@ -221,7 +220,7 @@ class SceneGraph:
         for n in self._nodes.values():
             c = n.box.center
             n.room = rooms.room_of(float(c[0]), float(c[2]))
-        self.rooms = rooms.room_types(self)
+        self.rooms = rooms.room_types(self, self.ontology)
 
     def set_rooms(self, rooms: RoomMap) -> None:
         """Re-assign every node's room (and the room nodes) from a new segmentation."""

@@ -58,14 +58,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import networkx as nx
 
+from robomem.feedback import FeedbackCode
 from robomem.memory.base import (
-    MEMORY_MODULES,
     EpisodeOutcome,
     EpisodeStart,
     Fact,
@@ -75,8 +74,10 @@ from robomem.memory.base import (
     StepInput,
     check_document,
 )
+from robomem.primitives import INTERACTIONS
+from robomem.skills import PICKUP, PUT
 
-__all__ = ["ACTION_SKILLS", "BLOB", "FACT_KINDS", "SemanticMemory", "retention"]
+__all__ = ["BLOB", "FACT_KINDS", "SemanticMemory", "retention"]
 
 BLOB = "semantic/graph"
 """The store blob that holds the graph (JSON)."""
@@ -91,22 +92,6 @@ _NODE_KINDS = ("type", "place", "room", "skill", "action")
 _SKIP_ROOMS = frozenset({"", "Unknown"})  # room types that say nothing (guess_room_type)
 SUCCEEDED, FAILED, RUNNING = "succeeded", "failed", "running"
 _STATUSES = (SUCCEEDED, FAILED, RUNNING)  # a skill still running when the episode ended: skipped
-
-ACTION_SKILLS: dict[str, str] = {
-    "PickupObject": "pickup",
-    "PutObject": "put",
-    "OpenObject": "open",
-    "CloseObject": "close",
-    "ToggleObjectOn": "toggle_on",
-    "ToggleObjectOff": "toggle_off",
-}
-"""Object actions and the skill each ends (mirrors ``robomem.skills``)."""
-
-_INSIDE_CLOSED = re.compile(r"inside (?:a )?closed (\S+)", re.IGNORECASE)
-_IS_CLOSED = re.compile(r"\bis closed\b", re.IGNORECASE)
-_HAND_FULL = re.compile(r"hand is full|already holding", re.IGNORECASE)
-_NOT_HOLDING = re.compile(r"not holding", re.IGNORECASE)
-
 
 def retention(last: int, strength: float, now: int, tau: float) -> float:
     """MemoryBank's forgetting curve ``exp(-(now - last) / (tau * strength))``.
@@ -146,7 +131,6 @@ def _need(value: str, what: str) -> str:
     return value
 
 
-@MEMORY_MODULES.register("semantic")
 class SemanticMemory(MemoryModule):
     """The cross-episode knowledge graph; see the module docstring for what it learns.
 
@@ -294,36 +278,36 @@ class SemanticMemory(MemoryModule):
                 self.observe_room(d.label, room, step.episode)
         if step.action is not None and step.action.name:
             self.record_action(step.action.name, step.action_success)
-            if not step.action_success and step.action_error:
+            if not step.feedback.success:
                 self._learn_from_error(step)
 
     def _label_of(self, key: str, step: StepInput) -> str:
-        """An object key's type: from this step's detections, else the key's ``Type|`` prefix."""
+        """An object key's type, from this step's detections ("" when not in view)."""
         for d in step.percept.detections:
             if d.key == key:
                 return d.label
-        return key.split("|", 1)[0] if "|" in key else ""
+        return step.labels_of.get(key, "")
 
     def _learn_from_error(self, step: StepInput) -> None:
+        """Preconditions from a failed interaction's feedback code (never its wording)."""
         assert step.action is not None
-        name, err = step.action.name, step.action_error
+        name, fb = step.action.name, step.feedback
         target = step.action.object_id or ""
-        skill, label = ACTION_SKILLS.get(name), self._label_of(target, step)
-        if skill is None or not label:
+        label = self._label_of(target, step)
+        if name not in INTERACTIONS or not label:
             return
         cond = ""
-        m = _INSIDE_CLOSED.search(err)
-        if name == "PickupObject" and m:
-            place = self._label_of(m.group(1), step) or step.parents.get(target, "")
+        if name == PICKUP and fb.code is FeedbackCode.IS_CLOSED and fb.subject:
+            place = self._label_of(fb.subject, step) or step.parents.get(target, "")
             cond = f"open {place}" if place else ""
-        elif name == "PutObject" and _IS_CLOSED.search(err):
+        elif name == PUT and fb.code is FeedbackCode.IS_CLOSED:
             cond = f"open {label}"
-        elif name == "PickupObject" and _HAND_FULL.search(err):
+        elif name == PICKUP and fb.code is FeedbackCode.HAND_FULL:
             cond = "hand empty"
-        elif name == "PutObject" and _NOT_HOLDING.search(err):
+        elif name == PUT and fb.code is FeedbackCode.NOTHING_HELD:
             cond = "holding an object"
-        if cond and self._once("cond", f"{skill}:{label}", cond):
-            self.add_precondition(skill, label, cond, step.episode)
+        if cond and self._once("cond", f"{name}:{label}", cond):
+            self.add_precondition(name, label, cond, step.episode)
 
     def end_episode(self, outcome: EpisodeOutcome) -> None:
         """Count the plan's skill outcomes, pickups' ``where`` and open-before preconditions.

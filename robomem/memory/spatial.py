@@ -44,7 +44,9 @@ from robomem.memory.navigation import Cell, astar, cell_of, viewpoints
 from robomem.memory.occupancy import Frontier, OccupancyGrid
 from robomem.memory.rooms import RoomMap
 from robomem.memory.scene_graph import ObjectNode, SceneGraph
+from robomem.memory.view import SceneView
 from robomem.memory.voxel_map import VoxelMap
+from robomem.ontology import Ontology, default_ontology
 from robomem.percept import ObjectEvent, Percept
 from robomem.types import AgentPose
 
@@ -108,11 +110,13 @@ class SpatialMemory:
         cfg: settings (defaults when None).
     """
 
-    def __init__(self, cfg: SpatialMemoryConfig | None = None) -> None:
+    def __init__(self, cfg: SpatialMemoryConfig | None = None,
+                 ontology: Ontology | None = None) -> None:
         self.cfg = c = cfg or SpatialMemoryConfig()
+        self.ontology = ontology or default_ontology()
         self.voxels = VoxelMap(c.voxel, c.max_voxels)
         self.grid = OccupancyGrid(c.resolution, c.obstacle_band, c.floor_max)
-        self.graph = SceneGraph(near=c.near, gone_range=c.gone_range)
+        self.graph = SceneGraph(near=c.near, gone_range=c.gone_range, ontology=self.ontology)
         self.rooms = RoomMap(resolution=c.resolution)
         self.writes = 0
 
@@ -156,6 +160,11 @@ class SpatialMemory:
         self.grid.mark_blocked(x, z, radius)
 
     # ------------------------------------------------------------------ queries
+    @property
+    def scene(self) -> SceneView:
+        """The scene graph as a read-only view: what planners and critics are given."""
+        return self.graph
+
     def where_is(self, label: str) -> list[ObjectNode]:
         """Known objects of type ``label``, best first."""
         return self.graph.find(label)
@@ -243,7 +252,8 @@ class SpatialMemory:
         return buf.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes, cfg: SpatialMemoryConfig | None = None) -> SpatialMemory:
+    def from_bytes(cls, data: bytes, cfg: SpatialMemoryConfig | None = None,
+                   ontology: Ontology | None = None) -> SpatialMemory:
         """Rebuild a memory saved with :meth:`to_bytes`.
 
         Args:
@@ -251,6 +261,7 @@ class SpatialMemory:
             cfg: settings to go on with (default: the saved ones). Its map geometry
                 (``voxel``, ``resolution``, ``obstacle_band``, ``floor_max``) must match
                 the saved map's; the other settings are taken from it.
+            ontology: the world's object vocabulary (default: the default embodiment's).
 
         Raises:
             ValueError: the data is not a readable spatial-memory map, has an unsupported
@@ -272,14 +283,14 @@ class SpatialMemory:
                              f"'meta' part ({e!r})") from e
         meta = check_document(meta, FORMAT, VERSION, "spatial memory")
         try:
-            return cls._restore(meta, arrays, cfg)
+            return cls._restore(meta, arrays, cfg, ontology)
         except (KeyError, TypeError, IndexError, AttributeError) as e:
             raise ValueError(f"unreadable spatial memory data: missing or malformed part "
                              f"{e!r}") from e
 
     @classmethod
     def _restore(cls, meta: dict[str, Any], arrays: dict[str, NDArray[Any]],
-                 cfg: SpatialMemoryConfig | None) -> SpatialMemory:
+                 cfg: SpatialMemoryConfig | None, ontology: Ontology | None) -> SpatialMemory:
         saved = dict(meta["cfg"])
         saved["obstacle_band"] = tuple(saved["obstacle_band"])
         names = {f.name for f in fields(SpatialMemoryConfig)}
@@ -299,12 +310,13 @@ class SpatialMemory:
             pre = f"{name}."
             return {k[len(pre):]: v for k, v in arrays.items() if k.startswith(pre)}
 
-        mem = cls(cfg)
+        mem = cls(cfg, ontology)
         mem.voxels = VoxelMap.from_state(meta["voxels"], part("voxels"))
         mem.voxels.max_voxels = cfg.max_voxels
         mem.grid = OccupancyGrid.from_state(meta["grid"], part("grid"))
         mem.rooms = RoomMap.from_state(meta["rooms"], part("rooms"))
-        mem.graph = SceneGraph.from_json(meta["graph"], near=cfg.near, gone_range=cfg.gone_range)
+        mem.graph = SceneGraph.from_json(meta["graph"], near=cfg.near, gone_range=cfg.gone_range,
+                                         ontology=mem.ontology)
         mem.writes = int(meta["writes"])
         return mem
 

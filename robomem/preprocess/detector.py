@@ -11,11 +11,11 @@ Example:
     >>> import numpy as np
     >>> from robomem.types import AgentPose, Observation
     >>> from robomem.preprocess.detector import make_detector
-    >>> seg = np.zeros((4, 4), np.int32); seg[:2] = 2; seg[2:, :3] = 7  # wall, then a mug
-    >>> obs = Observation(rgb=np.zeros((4, 4, 3), np.uint8), depth=np.ones((4, 4), np.float32),
-    ...                   intrinsics=np.eye(3), camera_pose=np.eye(4),
-    ...                   agent_pose=AgentPose(0, 0.9, 0, 0, 0), segmentation=seg,
-    ...                   labels={2: "Wall", 7: "Mug"}, object_ids={7: "Mug|1"})
+    >>> seg = np.zeros((4, 4), np.int32); seg[:2] = 2; seg[2:, :3] = 7  # a wall, then a mug
+    >>> obs = Observation.single(
+    ...     rgb=np.zeros((4, 4, 3), np.uint8), depth=np.ones((4, 4), np.float32),
+    ...     intrinsics=np.eye(3), camera_pose=np.eye(4), agent_pose=AgentPose(0, 0.9, 0, 0, 0),
+    ...     segmentation=seg, labels={7: "Mug"}, object_ids={7: "Mug|1"})
     >>> [(d.label, d.key, int(d.mask.sum())) for d in make_detector("segmentation").detect(obs)]
     [('Mug', 'Mug|1', 6)]
     >>> [d.key for d in make_detector("segmentation_nokeys").detect(obs)]
@@ -33,8 +33,6 @@ from numpy.typing import NDArray
 
 from robomem.registry import Registry
 from robomem.types import Observation
-
-STRUCTURE_LABELS = frozenset({"Floor", "Wall", "Ceiling"})
 
 
 @dataclass
@@ -78,24 +76,22 @@ class Detector(ABC):
 
 
 DETECTORS: Registry[type[Detector]] = Registry("detector", group="robomem.detectors")
+# The built-in detectors (other packages add theirs by entry point).
+DETECTORS.add_lazy("segmentation", "robomem.preprocess.detector:SegmentationDetector")
+DETECTORS.add_lazy("segmentation_nokeys", "robomem.preprocess.detector:KeylessDetector")
 
 
 def _label_of(instance: int, obs: Observation) -> str | None:
-    label = obs.labels.get(instance)
-    if label:
-        return label
-    oid = obs.object_ids.get(instance)
-    return oid.split("|", 1)[0] if oid else None
+    return obs.labels.get(instance) or None
 
 
-@DETECTORS.register("segmentation")
 class SegmentationDetector(Detector):
     """Instances from ``obs.segmentation``, typed by ``obs.labels``, keyed by ``obs.object_ids``.
 
-    Floor, Wall and Ceiling are skipped (they are structure, not objects), and so are
-    instances smaller than ``min_pixels``. Detections come largest first. One pass splits
-    the image: the object pixels are sorted by instance id once, and each instance is a
-    slice of that order.
+    Instances without a label are skipped (embodiments leave the building's structure, floors
+    and walls, unlabelled), and so are instances smaller than ``min_pixels``. Detections come
+    largest first. One pass splits the image: the object pixels are sorted by instance id
+    once, and each instance is a slice of that order.
 
     Args:
         min_pixels: smallest instance kept.
@@ -115,7 +111,7 @@ class SegmentationDetector(Detector):
             lut = np.zeros(max(max_id, *obs.labels, *obs.object_ids, 0) + 1, bool)
             for i in range(1, len(lut)):
                 label = _label_of(i, obs)
-                lut[i] = label is not None and label not in STRUCTURE_LABELS
+                lut[i] = label is not None
             self._lut, self._lut_key = lut, key
         return self._lut
 
@@ -152,7 +148,6 @@ class SegmentationDetector(Detector):
         return out
 
 
-@DETECTORS.register("segmentation_nokeys")
 class KeylessDetector(Detector):
     """Like :class:`SegmentationDetector`, but without identities (labels and masks only).
 

@@ -14,10 +14,10 @@ Example:
     >>> import gymnasium as gym
     >>> import robomem.envs  # registers robomem/Household-v0
     >>> from robomem.preprocess import Preprocessor
-    >>> from robomem.types import Observation
+    >>> from robomem.embodiment import embodiment_for
     >>> env = gym.make("robomem/Household-v0", scene="FloorPlan1", width=64, height=64)
     >>> pre = Preprocessor()
-    >>> percept = pre.process(Observation.from_gym(*env.reset(seed=0)), None)
+    >>> percept = pre.process(embodiment_for(env).observe(*env.reset(seed=0)), None)
     >>> percept.points.shape[1], percept.summary.startswith("step 0: sees ")
     (3, True)
 """
@@ -25,11 +25,13 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from robomem.feedback import FeedbackCode
 from robomem.percept import (
     EVENT_APPEARED,
     EVENT_CLOSED,
@@ -53,19 +55,28 @@ from robomem.preprocess.pointcloud import (
     pixel_ray_lengths,
     voxel_downsample,
 )
+from robomem.primitives import Primitive
 from robomem.types import Action, Observation
 
-# Successful object actions and the event each one means.
+
+def _no_label(key: str) -> str:
+    return ""
+
+# Successful object primitives and the event each one means.
 ACTION_EVENTS = {
-    "OpenObject": EVENT_OPENED,
-    "CloseObject": EVENT_CLOSED,
-    "ToggleObjectOn": EVENT_TOGGLED_ON,
-    "ToggleObjectOff": EVENT_TOGGLED_OFF,
+    Primitive.OPEN.value: EVENT_OPENED,
+    Primitive.CLOSE.value: EVENT_CLOSED,
+    Primitive.TOGGLE_ON.value: EVENT_TOGGLED_ON,
+    Primitive.TOGGLE_OFF.value: EVENT_TOGGLED_OFF,
 }
-# "<objectId> <phrase>" in a failed action's error message (AI2-THOR's wording) -> the state
-FEEDBACK_STATES = (("is closed", EVENT_CLOSED), ("is already open", EVENT_OPENED),
-                   ("is already closed", EVENT_CLOSED), ("is already on", EVENT_TOGGLED_ON),
-                   ("is already off", EVENT_TOGGLED_OFF))
+# A failed interaction's feedback code that still tells the target's state.
+FEEDBACK_STATES = {
+    FeedbackCode.IS_CLOSED: EVENT_CLOSED,
+    FeedbackCode.ALREADY_OPEN: EVENT_OPENED,
+    FeedbackCode.ALREADY_CLOSED: EVENT_CLOSED,
+    FeedbackCode.ALREADY_ON: EVENT_TOGGLED_ON,
+    FeedbackCode.ALREADY_OFF: EVENT_TOGGLED_OFF,
+}
 
 
 @dataclass
@@ -107,8 +118,10 @@ class Preprocessor:
         cfg: settings; defaults when omitted.
     """
 
-    def __init__(self, cfg: PreprocessorConfig | None = None) -> None:
+    def __init__(self, cfg: PreprocessorConfig | None = None,
+                 label_from_id: Callable[[str], str] | None = None) -> None:
         self.cfg = cfg or PreprocessorConfig()
+        self._label_from_id = label_from_id or _no_label
         self.detector = make_detector(self.cfg.detector, min_pixels=self.cfg.min_pixels)
         self.fusion = ObjectFusion(voxel=self.cfg.instance_voxel)
         self.held: str | None = None
@@ -121,11 +134,15 @@ class Preprocessor:
         self._labels.clear()
 
     def label_of(self, key: str) -> str:
-        """The label of ``key`` as far as the preprocessor knows (else its id prefix)."""
+        """The label of ``key`` as far as the preprocessor knows.
+
+        Else what the world's id spells out, through the embodiment's ``label_from_id``; else
+        "".
+        """
         tr = self.fusion.tracks.get(key)
         if tr is not None:
             return tr.label
-        return self._labels.get(key) or key.split("|", 1)[0].split("#", 1)[0]
+        return self._labels.get(key) or self._label_from_id(key)
 
     def process(self, obs: Observation, last_action: Action | None) -> Percept:
         """Build the percept of one step.
@@ -217,18 +234,19 @@ class Preprocessor:
     def _action_events(self, obs: Observation, action: Action | None) -> list[ObjectEvent]:
         """Events the agent's own interaction implies; updates ``held``.
 
-        A failed interaction can still tell a state: "X is closed" (a put into a closed
-        receptacle) and "X is already open / closed / on / off" correct a stale belief.
+        A failed interaction can still tell its target's state: ``is_closed`` (a put into a
+        closed receptacle) and ``already_open`` / ``_closed`` / ``_on`` / ``_off`` correct a
+        stale belief.
         """
         if action is None or not action.object_id:
             return []
         if not obs.action_success:
             return self._feedback_events(obs, action.object_id)
         step, key = int(obs.step), action.object_id
-        if action.name == "PickupObject":
+        if action.name == Primitive.PICKUP:
             self.held = key
             return [ObjectEvent(EVENT_PICKED_UP, key, self.label_of(key), step)]
-        if action.name == "PutObject":
+        if action.name == Primitive.PUT:
             held, self.held = self.held, None
             if held is None:
                 return []
@@ -237,10 +255,12 @@ class Preprocessor:
         return [] if kind is None else [ObjectEvent(kind, key, self.label_of(key), step)]
 
     def _feedback_events(self, obs: Observation, key: str) -> list[ObjectEvent]:
-        """State events read from a failed action's error message."""
-        err = obs.action_error or ""
-        kind = next((k for phrase, k in FEEDBACK_STATES if f"{key} {phrase}" in err), None)
-        return [] if kind is None else [ObjectEvent(kind, key, self.label_of(key), int(obs.step))]
+        """State events a failed interaction's feedback code tells about its target."""
+        fb = obs.feedback
+        kind = FEEDBACK_STATES.get(fb.code)
+        if kind is None or (fb.subject is not None and fb.subject != key):
+            return []
+        return [ObjectEvent(kind, key, self.label_of(key), int(obs.step))]
 
     def _summary(self, obs: Observation, action: Action | None, dets: list[Detection],
                  events: list[ObjectEvent]) -> str:

@@ -13,21 +13,23 @@ without a model, and the same vector is computed again at planning time):
   :attr:`FeatureConfig.action_ok_index`, so that a model predicting the next embedding also
   predicts whether an action will fail: the world-model critic reads it.
 
-Actions are ids over AI2-THOR's action names (:data:`ACTION_VOCAB`, the Household action set);
-any other name maps to the last id, ``"other"``.
+Actions are ids over robomem's primitive actions (:data:`ACTION_VOCAB`, in
+:mod:`robomem.primitives`' fixed order, the same in every world); any other name maps to the last
+id, ``"other"``.
 
 Example:
     >>> import numpy as np
     >>> from robomem.types import AgentPose, Observation
     >>> from robomem.worldmodel.features import FeatureConfig, action_id, observation_features
-    >>> obs = Observation(rgb=np.full((8, 8, 3), 255, np.uint8), depth=np.ones((8, 8), np.float32),
-    ...                   intrinsics=np.eye(3), camera_pose=np.eye(4),
-    ...                   agent_pose=AgentPose(0.0, 0.9, 0.0, 90.0, 0.0))
+    >>> obs = Observation.single(
+    ...     rgb=np.full((8, 8, 3), 255, np.uint8), depth=np.ones((8, 8), np.float32),
+    ...     intrinsics=np.eye(3), camera_pose=np.eye(4),
+    ...     agent_pose=AgentPose(0.0, 0.9, 0.0, 90.0, 0.0))
     >>> cfg = FeatureConfig(grid=2)
     >>> f = observation_features(obs, cfg)
     >>> f.shape == (cfg.dim,), float(f[0]), float(f[cfg.action_ok_index])
     (True, 1.0, 1.0)
-    >>> action_id("PickupObject"), action_id("Teleport") == len(ACTION_VOCAB) - 1
+    >>> action_id("pickup"), action_id("teleport") == len(ACTION_VOCAB) - 1
     (8, True)
 """
 
@@ -40,7 +42,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from robomem.envs.household.actions import ACTIONS
+from robomem.primitives import PRIMITIVES
 from robomem.types import Observation
 
 __all__ = [
@@ -51,7 +53,7 @@ __all__ = [
 ]
 
 OTHER_ACTION = "other"
-ACTION_VOCAB: tuple[str, ...] = (*ACTIONS, OTHER_ACTION)
+ACTION_VOCAB: tuple[str, ...] = (*PRIMITIVES, OTHER_ACTION)
 _ACTION_IDS = {name: i for i, name in enumerate(ACTION_VOCAB)}
 POSE_FEATURES = 5
 

@@ -11,18 +11,18 @@ from robomem.envs.household.house import GRID
 from robomem.memory.builtin import SpatialModule
 from robomem.memory.system import MemorySystemConfig
 from robomem.planners.critic import CriticChain
-from robomem.types import Observation
 from tests.fixtures.household import make_env, make_sim, render_now
+from tests.fixtures.world import HOUSEHOLD
 
 
 def _episode(env, agent: MemoryAgent, seed: int | None) -> tuple[bool, int]:
     o, info = env.reset(seed=seed)
-    obs = Observation.from_gym(o, info)
+    obs = HOUSEHOLD.observe(o, info)
     agent.reset(obs)
     steps = 0
     while True:
-        o, _, term, trunc, info = env.step(agent.act(obs).to_env())
-        obs = Observation.from_gym(o, info)
+        o, _, term, trunc, info = env.step(HOUSEHOLD.command(agent.act(obs)))
+        obs = HOUSEHOLD.observe(o, info)
         steps += 1
         if term or trunc:
             agent.end_episode(bool(info["success"]), steps)
@@ -43,19 +43,19 @@ def test_no_memory_baseline_runs_and_forgets() -> None:
     _episode(env, agent, 1)
     nodes_after_first = len(agent.memory.graph.nodes())
     o, info = env.reset()
-    agent.reset(Observation.from_gym(o, info))
+    agent.reset(HOUSEHOLD.observe(o, info))
     assert len(agent.memory.graph.nodes()) == 0 < nodes_after_first
 
 
 def test_unparseable_instruction_is_a_clean_failed_episode() -> None:
     env = make_env(64, 64)
     o, info = env.reset(seed=0)
-    obs = Observation.from_gym(o, info)
+    obs = HOUSEHOLD.observe(o, info)
     obs.instruction = "Sing a song to the fridge."
     agent = MemoryAgent(AgentConfig())
     agent.reset(obs)
     assert agent.error is not None and "cannot parse" in agent.error
-    assert agent.act(obs).name == "Done"
+    assert agent.act(obs).name == "done"
 
 
 def test_bad_memory_mode_names_the_choices() -> None:
@@ -75,7 +75,7 @@ def test_scene_graph_matches_ground_truth_on_a_walkthrough() -> None:
         for yaw in (0.0, 90.0, 180.0, 270.0):
             assert world.teleport(i * GRID, j * GRID, yaw, 30.0)
             render_now(sim)
-            obs = Observation.from_gym(sim._obs(), sim._info(
+            obs = HOUSEHOLD.observe(sim._obs(), sim._info(
                 sim._metadata("Teleport", True, ""), False))
             percept = agent.preprocessor.process(obs, None)
             agent.memory.write(percept)

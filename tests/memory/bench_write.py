@@ -14,9 +14,10 @@ import time
 import numpy as np
 
 from robomem.memory import SpatialMemory
-from robomem.types import Action, Observation
+from robomem.types import Action
 from tests.fixtures.household import make_sim
 from tests.fixtures.memory import make_percept
+from tests.fixtures.world import HOUSEHOLD
 
 PATTERN = ["MoveAhead", "MoveAhead", "RotateRight", "MoveAhead", "LookDown", "RotateLeft",
            "MoveAhead", "MoveAhead", "LookUp", "RotateRight", "RotateRight", "MoveAhead"]
@@ -41,7 +42,7 @@ def main() -> None:
     times, npts, seg = [], [], []
     for step in range(args.steps):
         if pre is not None:
-            percept = pre.process(Observation.from_gym(obs, info), last)
+            percept = pre.process(HOUSEHOLD.observe(obs, info), last)
         else:
             percept = make_percept(obs, step=step, stride=2)
         npts.append(len(percept.points))

@@ -27,9 +27,9 @@ from tests.fixtures.storage import DictStorage
 PLAN = (PlanStep("pickup", "Mug", "Mug|1", "succeeded", "CounterTop", step=12),
         PlanStep("open", "Fridge", "Fridge|1", "succeeded", step=20),
         PlanStep("put", "Fridge", "Fridge|1", "failed", step=31))
-STEPS = [("", "start in the kitchen"), ("MoveAhead", "a counter top with a mug"),
-         ("MoveAhead", "a counter top with a mug"),  # same text: stored once
-         ("PickupObject", "holding the mug"), ("OpenObject", "the fridge is open")]
+STEPS = [("", "start in the kitchen"), ("move_ahead", "a counter top with a mug"),
+         ("move_ahead", "a counter top with a mug"),  # same text: stored once
+         ("pickup", "holding the mug"), ("open", "the fridge is open")]
 TASKS = [("house_0", "put a mug in the fridge", True),
          ("house_0", "turn on the floor lamp", False),
          ("house_1", "slice the bread on the counter", True),
@@ -123,14 +123,14 @@ def test_steps_are_embedded_once_per_run_and_searchable() -> None:
     st = mem.stats()
     assert (st["episodes"], st["steps"], st["steps_skipped"], st["steps_pending"]) == (1, 4, 1, 0)
     assert [s.text for s in mem.steps()] == [
-        "start in the kitchen", "MoveAhead: a counter top with a mug",
-        "PickupObject: holding the mug", "OpenObject: the fridge is open"]
-    top = mem.similar_steps("OpenObject: the fridge is open", k=2)
-    assert top[0].entry.step == 4 and top[0].entry.action == "OpenObject"
+        "start in the kitchen", "move_ahead: a counter top with a mug",
+        "pickup: holding the mug", "open: the fridge is open"]
+    top = mem.similar_steps("open: the fridge is open", k=2)
+    assert top[0].entry.step == 4 and top[0].entry.action == "open"
     assert top[0].score == pytest.approx(1.0)
     # a failed action is part of the text; steps of an unfinished episode are searchable
     mem.write(StepInput(1, 0, "house_0", make_percept(0, "the fridge is closed"),
-                        Action("OpenObject"), action_success=False))
+                        Action("open"), action_success=False))
     assert mem.stats()["steps_pending"] == 1
     hit = mem.similar_steps("OpenObject (failed): the fridge is closed", 1)[0]
     assert (hit.entry.episode, hit.entry.action_success) == (1, False)
@@ -305,4 +305,4 @@ def test_minilm_recall_understands_paraphrases() -> None:
     facts = mem.recall(query("put a mug in the fridge", k=1))
     assert [(f.subject, f.value) for f in facts] == [("place the cup in the refrigerator",
                                                      "succeeded")]
-    assert mem.similar_steps("grabbed the cup", 1)[0].entry.action == "PickupObject"
+    assert mem.similar_steps("grabbed the cup", 1)[0].entry.action == "pickup"

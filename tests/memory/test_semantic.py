@@ -154,19 +154,19 @@ def test_action_outcomes_and_a_precondition_from_an_error() -> None:
     err = "Apple|1 is inside closed Fridge|1"
     for step in range(3):  # the same failure, three times in one episode: one episode's evidence
         sm.write(step_input(0, step, [("Apple|1", "Fridge", "Kitchen")],
-                            action=Action("PickupObject", "Apple|1"), success=False, error=err))
-    sm.write(step_input(0, 3, action=Action("MoveAhead")))
+                            action=Action("pickup", "Apple|1"), success=False, error=err))
+    sm.write(step_input(0, 3, action=Action("move_ahead")))
     sm.write(step_input(0, 4, [("Mug|1", "CounterTop", "")],
-                        action=Action("PickupObject", "Mug|1"), success=False,
+                        action=Action("pickup", "Mug|1"), success=False,
                         error="Agent's hand is full: already holding Apple|1"))
-    row = fact(sm, "action", "PickupObject", "0.00")
+    row = fact(sm, "action", "pickup", "0.00")
     assert (row["count"], row["success"], row["failure"]) == (4, 0, 4)
-    assert fact(sm, "action", "MoveAhead", "1.00")["success"] == 1
+    assert fact(sm, "action", "move_ahead", "1.00")["success"] == 1
     assert sm.preconditions("pickup", "Apple") == [("open Fridge", 0.5)]
     assert sm.preconditions("pickup", "Mug") == [("hand empty", 0.5)]
     assert sm.preconditions("put", "Apple") == []
     sm.write(step_input(1, 0, [("Apple|2", "Fridge", "Kitchen")],
-                        action=Action("PickupObject", "Apple|2"), success=False,
+                        action=Action("pickup", "Apple|2"), success=False,
                         error="Apple|2 is inside closed Fridge|1"))
     row = fact(sm, "precondition", "pickup:Apple", "open Fridge")
     assert (row["count"], row["strength"], row["last"]) == (2.0, 2, 1)
@@ -243,7 +243,7 @@ def test_save_attach_round_trip_and_reset() -> None:
     for ep in range(4):
         sm.write(step_input(ep, 0, [("Apple|1", "Fridge", "Kitchen"),
                                     (f"Mug|{ep}", "CounterTop", "Kitchen")],
-                            action=Action("PickupObject", "Apple|1"), success=ep % 2 == 0,
+                            action=Action("pickup", "Apple|1"), success=ep % 2 == 0,
                             error="Apple|1 is inside closed Fridge|1"))
         sm.end_episode(outcome(ep, ("open", "Fridge", "succeeded", ""),
                                ("pickup", "Apple", "succeeded", "Fridge")))
@@ -254,7 +254,7 @@ def test_save_attach_round_trip_and_reset() -> None:
     assert (doc["format"], doc["version"]) == ("robomem.semantic", 1)
     assert {n["id"] for n in doc["graph"]["nodes"]} >= {"type:Apple", "place:Fridge",
                                                        "room:Kitchen", "skill:pickup",
-                                                       "action:PickupObject"}
+                                                       "action:pickup"}
 
     back = SemanticMemory(tau=3.0)
     back.attach(storage)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from robomem.envs.household.placement import find_spot
+from robomem.feedback import ActionFeedback, FeedbackCode
 from robomem.geometry import AABB
 from robomem.memory import FREE, OCCUPIED, SpatialMemory, viewpoints
 from robomem.percept import Detection, Percept
@@ -28,6 +29,7 @@ from robomem.policies.executor import (
     yaw_towards,
 )
 from robomem.policies.motion import Walker, ruled_out, voxel_sight_blocked
+from robomem.preprocess import Preprocessor
 from robomem.skills import (
     CLOSE,
     DONE,
@@ -40,17 +42,17 @@ from robomem.skills import (
     SkillResult,
     SkillStatus,
 )
-from robomem.preprocess import Preprocessor
 from robomem.types import Action, AgentPose, Observation
 from tests.fixtures.household import blocked_move
+from tests.fixtures.world import HOUSEHOLD
 
 # yaw -> move -> lattice step (di along x, dj along z); yaw 0 faces +z, yaw 90 faces -x,
 # forward = (-sin yaw, cos yaw), right = (-cos yaw, -sin yaw).
 MOVES = {
-    0: {"MoveAhead": (0, 1), "MoveBack": (0, -1), "MoveRight": (-1, 0), "MoveLeft": (1, 0)},
-    90: {"MoveAhead": (-1, 0), "MoveBack": (1, 0), "MoveRight": (0, -1), "MoveLeft": (0, 1)},
-    180: {"MoveAhead": (0, -1), "MoveBack": (0, 1), "MoveRight": (1, 0), "MoveLeft": (-1, 0)},
-    270: {"MoveAhead": (1, 0), "MoveBack": (-1, 0), "MoveRight": (0, 1), "MoveLeft": (0, -1)},
+    0: {"move_ahead": (0, 1), "move_back": (0, -1), "move_right": (-1, 0), "move_left": (1, 0)},
+    90: {"move_ahead": (-1, 0), "move_back": (1, 0), "move_right": (0, -1), "move_left": (0, 1)},
+    180: {"move_ahead": (0, -1), "move_back": (0, 1), "move_right": (1, 0), "move_left": (-1, 0)},
+    270: {"move_ahead": (1, 0), "move_back": (-1, 0), "move_right": (0, 1), "move_left": (0, -1)},
 }
 
 
@@ -65,10 +67,10 @@ def test_lattice_moves_every_direction_at_every_yaw(yaw: int) -> None:
 
 def test_lattice_moves_walks_a_path_and_rejects_jumps() -> None:
     path = [(0, 0), (0, 1), (0, 2), (-1, 2), (-1, 1), (0, 1)]
-    assert lattice_moves(path, 0.0) == ["MoveAhead", "MoveAhead", "MoveRight", "MoveBack",
-                                        "MoveLeft"]
-    assert lattice_moves(path, 90.0) == ["MoveLeft", "MoveLeft", "MoveAhead", "MoveRight",
-                                         "MoveBack"]
+    assert lattice_moves(path, 0.0) == ["move_ahead", "move_ahead", "move_right", "move_back",
+                                        "move_left"]
+    assert lattice_moves(path, 90.0) == ["move_left", "move_left", "move_ahead", "move_right",
+                                         "move_back"]
     assert lattice_moves([(0, 0)], 0.0) == [] and lattice_moves([], 0.0) == []
     with pytest.raises(ValueError, match="not a lattice move"):
         lattice_moves([(0, 0), (1, 1)], 0.0)
@@ -76,23 +78,23 @@ def test_lattice_moves_walks_a_path_and_rejects_jumps() -> None:
 
 def test_turn_actions_take_the_short_way_both_ways() -> None:
     assert turn_actions(0.0, 0.0) == []
-    assert turn_actions(0.0, 90.0) == ["RotateRight"]
-    assert turn_actions(0.0, 270.0) == ["RotateLeft"]
-    assert turn_actions(90.0, 0.0) == ["RotateLeft"]
-    assert turn_actions(270.0, 0.0) == ["RotateRight"]  # wraps through 360
-    assert turn_actions(180.0, 0.0) == ["RotateRight", "RotateRight"]
-    assert turn_actions(-90.0, 180.0) == ["RotateLeft"]
-    assert turn_actions(0.0, 100.0) == ["RotateRight"]  # snapped to the lattice yaw
+    assert turn_actions(0.0, 90.0) == ["rotate_right"]
+    assert turn_actions(0.0, 270.0) == ["rotate_left"]
+    assert turn_actions(90.0, 0.0) == ["rotate_left"]
+    assert turn_actions(270.0, 0.0) == ["rotate_right"]  # wraps through 360
+    assert turn_actions(180.0, 0.0) == ["rotate_right", "rotate_right"]
+    assert turn_actions(-90.0, 180.0) == ["rotate_left"]
+    assert turn_actions(0.0, 100.0) == ["rotate_right"]  # snapped to the lattice yaw
 
 
 def test_look_actions_snap_and_clamp() -> None:
     assert look_actions(0.0, 0.0) == []
-    assert look_actions(0.0, 30.0) == ["LookDown"]
-    assert look_actions(0.0, 44.0) == ["LookDown"]
-    assert look_actions(-30.0, 60.0) == ["LookDown"] * 3
-    assert look_actions(0.0, 89.0) == ["LookDown", "LookDown"]  # clamped to 60
-    assert look_actions(60.0, -80.0) == ["LookUp"] * 3  # clamped to -30
-    assert look_actions(30.0, 10.0) == ["LookUp"]
+    assert look_actions(0.0, 30.0) == ["look_down"]
+    assert look_actions(0.0, 44.0) == ["look_down"]
+    assert look_actions(-30.0, 60.0) == ["look_down"] * 3
+    assert look_actions(0.0, 89.0) == ["look_down", "look_down"]  # clamped to 60
+    assert look_actions(60.0, -80.0) == ["look_up"] * 3  # clamped to -30
+    assert look_actions(30.0, 10.0) == ["look_up"]
 
 
 def test_yaw_towards_follows_the_conventions() -> None:
@@ -141,29 +143,30 @@ def _floor_memory(x_hi: float = 2.0, extra: Any = ()) -> tuple[SpatialMemory, Ag
 
 
 def _blank_obs(pose: AgentPose, last: str = "", ok: bool = True) -> Observation:
-    return Observation(rgb=np.zeros((2, 2, 3), np.uint8), depth=np.zeros((2, 2), np.float32),
+    return Observation.single(rgb=np.zeros((2, 2, 3), np.uint8), depth=np.zeros((2, 2), np.float32),
                        intrinsics=np.eye(3), camera_pose=np.eye(4), agent_pose=pose,
-                       last_action=last, action_success=ok, action_error="" if ok else "bump")
+                       feedback=ActionFeedback.ok(last) if ok else
+                       ActionFeedback.failure(last, FeedbackCode.BLOCKED, "bump"))
 
 
 def test_walker_strafes_in_mapped_space_faces_unseen_space_and_drops_stale_paths() -> None:
     mem, pose = _floor_memory()  # the floor is mapped for x, z in [-2, 2)
     w = Walker(face_unknown=True, walk_horizon=30.0)
     w.follow([(0, 0), (1, 0)], pose)
-    assert w.next(pose, mem, set()) == "LookDown"  # walk with the floor ahead in view
+    assert w.next(pose, mem, set()) == "look_down"  # walk with the floor ahead in view
     pose = replace(pose, horizon=30.0)
-    assert w.next(pose, mem, set()) == "MoveLeft"  # +x is left at yaw 0, and mapped
+    assert w.next(pose, mem, set()) == "move_left"  # +x is left at yaw 0, and mapped
     edge = replace(pose, x=1.75)
     w.follow([(7, 0), (8, 0)], edge)  # x = 2.0: the disc reaches unmapped floor
-    assert w.next(edge, mem, set()) == "RotateLeft"  # face +x (yaw 270) first
-    assert w.next(replace(edge, yaw=270.0), mem, set()) == "MoveAhead"
+    assert w.next(edge, mem, set()) == "rotate_left"  # face +x (yaw 270) first
+    assert w.next(replace(edge, yaw=270.0), mem, set()) == "move_ahead"
     w.follow([(0, 0), (1, 0)], pose)
     assert w.next(pose, mem, {((0, 0), (1, 0))}) is None and w.stale == 1 and not w.path
     w.follow([(0, 0)], pose)
     w.aim = (0.0, 0.9, -1.0)  # behind, 31 degrees down: turn about, keep the horizon
-    assert [w.next(pose, mem, set()) for _ in range(3)] == ["RotateRight", "RotateRight", None]
+    assert [w.next(pose, mem, set()) for _ in range(3)] == ["rotate_right", "rotate_right", None]
     w.look_pending = True
-    assert [w.next(pose, mem, set()) for _ in range(5)] == ["RotateRight"] * 4 + [None]
+    assert [w.next(pose, mem, set()) for _ in range(5)] == ["rotate_right"] * 4 + [None]
     assert w.looked == {(0, 0)}
 
 
@@ -195,8 +198,8 @@ def test_unknown_target_and_done() -> None:
     assert ex.step(_blank_obs(pose), percept, mem) == SkillResult(
         SkillStatus.FAILED, "Ghost|1 is not in memory")
     ex.start(Skill(DONE))
-    assert ex.step(_blank_obs(pose), percept, mem) == Action("Done")
-    assert ex.step(_blank_obs(pose, "Done"), percept, mem).ok  # type: ignore[union-attr]
+    assert ex.step(_blank_obs(pose), percept, mem) == Action("done")
+    assert ex.step(_blank_obs(pose, "done"), percept, mem).ok  # type: ignore[union-attr]
     with pytest.raises(RuntimeError, match="before start"):
         ex.step(_blank_obs(pose), percept, mem)
 
@@ -229,7 +232,7 @@ class Agent:
         obs, self.info = self.env.reset(seed=seed)
         self.pre, self.memory, self.ex = Preprocessor(), SpatialMemory(), Executor(cfg)
         self.actions: list[Action] = []
-        self._see(Observation.from_gym(obs, self.info), None)
+        self._see(HOUSEHOLD.observe(obs, self.info), None)
 
     def _see(self, obs: Observation, action: Action | None) -> None:
         self.obs = replace(obs, privileged={})
@@ -237,13 +240,13 @@ class Agent:
         self.memory.write(self.percept)
 
     def act(self, action: Action) -> None:
-        obs, _, _, _, self.info = self.env.step(action.to_env())
+        obs, _, _, _, self.info = self.env.step(HOUSEHOLD.command(action))
         self.actions.append(action)
-        self._see(Observation.from_gym(obs, self.info), action)
+        self._see(HOUSEHOLD.observe(obs, self.info), action)
 
     def look_around(self) -> None:
         for _ in range(4):
-            self.act(Action("RotateRight"))
+            self.act(Action("rotate_right"))
 
     def run(self, skill: Skill, limit: int = 400) -> SkillResult:
         self.ex.start(skill)
@@ -364,7 +367,7 @@ def test_a_collision_marks_the_edge_and_the_executor_recovers() -> None:
     assert sim.world.teleport(x, z, yaw, 0.0)
     agent.pre.reset()
     agent.memory.reset()  # a fresh memory: it has seen only what is ahead, not the wall
-    agent.act(Action("LookDown"))
+    agent.act(Action("look_down"))
     here = (round(x / 0.25), round(z / 0.25))
     behind = (here[0] + dx, here[1] + dz)
     target = max((d for d in agent.percept.detections if d.min_distance > 1.6),
@@ -379,7 +382,7 @@ def test_a_collision_marks_the_edge_and_the_executor_recovers() -> None:
     agent.memory.path_to_view = stale_first  # type: ignore[method-assign]
     res = agent.run(Skill(NAVIGATE, target.key))
     assert res.ok, res.reason
-    assert agent.actions[1] == Action("MoveBack")  # into the wall
+    assert agent.actions[1] == Action("move_back")  # into the wall
     assert (here, behind) in agent.ex.blocked and (behind, here) in agent.ex.blocked
     assert agent.memory.grid.state(behind[0] * 0.25, behind[1] * 0.25) == OCCUPIED
     stats = agent.ex.stats()

@@ -5,7 +5,6 @@ import pytest
 
 from robomem.preprocess.detector import (
     DETECTORS,
-    STRUCTURE_LABELS,
     Detection2D,
     Detector,
     KeylessDetector,
@@ -19,7 +18,7 @@ from tests.fixtures.preprocess import observe
 
 def _obs(seg: np.ndarray, labels: dict[int, str], ids: dict[int, str]) -> Observation:
     h, w = seg.shape
-    return Observation(rgb=np.zeros((h, w, 3), np.uint8), depth=np.ones((h, w), np.float32),
+    return Observation.single(rgb=np.zeros((h, w, 3), np.uint8), depth=np.ones((h, w), np.float32),
                        intrinsics=np.eye(3), camera_pose=np.eye(4),
                        agent_pose=AgentPose(0, 0.9, 0, 0, 0), segmentation=seg.astype(np.int32),
                        labels=labels, object_ids=ids)
@@ -42,8 +41,8 @@ def test_segmentation_detector_on_a_synthetic_image():
     seg[2:5, 4:8] = 9  # a counter, 12 px
     seg[5, 4:7] = 12  # a mug, 3 px: under min_pixels
     seg[5, 7] = 5  # an unlabelled id: ignored
-    obs = _obs(seg, {1: "Floor", 2: "Wall", 3: "Ceiling", 9: "CounterTop", 12: "Mug"},
-               {9: "CounterTop|1", 12: "Mug|1"})
+    # the embodiment leaves structure (floor, walls) unlabelled: ids 1 and 2 are not objects
+    obs = _obs(seg, {9: "CounterTop", 12: "Mug"}, {9: "CounterTop|1", 12: "Mug|1"})
     dets = SegmentationDetector(min_pixels=4).detect(obs)
     assert [(d.label, d.key, d.instance, d.pixels) for d in dets] == \
         [("CounterTop", "CounterTop|1", 9, 12)]
@@ -53,12 +52,12 @@ def test_segmentation_detector_on_a_synthetic_image():
         ["CounterTop", "Mug"]
 
 
-def test_label_falls_back_to_the_object_id_and_no_segmentation_gives_nothing():
+def test_unlabelled_ids_and_no_segmentation_give_nothing():
     seg = np.full((4, 4), 7, np.int32)
-    dets = SegmentationDetector().detect(_obs(seg, {}, {7: "Apple|+01.00|+00.90|+02.00"}))
-    assert [(d.label, d.key) for d in dets] == [("Apple", "Apple|+01.00|+00.90|+02.00")]
+    # the core never reads a type out of a world's object id: no label, no detection
+    assert SegmentationDetector().detect(_obs(seg, {}, {7: "Apple|+01.00|+00.90|+02.00"})) == []
     obs = _obs(seg, {}, {})
-    obs.segmentation = None
+    obs.camera.segmentation = None
     assert SegmentationDetector().detect(obs) == []
     with pytest.raises(ValueError, match="min_pixels"):
         SegmentationDetector(min_pixels=0)
@@ -76,7 +75,7 @@ def test_masks_from_the_env_cover_every_object_instance():
         dets = SegmentationDetector(min_pixels=6).detect(obs)
         ids, counts = np.unique(seg, return_counts=True)
         expected = {int(i) for i, c in zip(ids, counts)
-                    if c >= 6 and obs.labels.get(int(i)) not in STRUCTURE_LABELS | {None}}
+                    if c >= 6 and obs.labels.get(int(i)) is not None}
         assert {d.instance for d in dets} == expected
         seen += len(dets)
         pixels = [d.pixels for d in dets]

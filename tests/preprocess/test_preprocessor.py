@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from robomem.envs.household.env import HouseholdEnv
+from robomem.feedback import ActionFeedback, FeedbackCode
 from robomem.geometry import AABB
 from robomem.percept import (
     EVENT_APPEARED,
@@ -31,6 +32,7 @@ from tests.fixtures.preprocess import (
     observe,
     step_obs,
 )
+from tests.fixtures.world import HOUSEHOLD
 
 FURNITURE = ("CounterTop", "Sofa", "Bed", "Dresser", "Cabinet", "SinkBasin", "StoveBurner",
              "ArmChair", "TVStand", "Toilet", "Drawer", "SideTable", "CoffeeTable")
@@ -138,8 +140,8 @@ def _walk(env: HouseholdEnv, actions: list[str]) -> list[Observation]:
 
 def test_keyless_fusion_keeps_one_track_per_object():
     env = make_sim(width=96, height=96, rotate_step=30)
-    actions = ["RotateRight"] * 3 + ["MoveAhead", "LookDown", "RotateLeft", "MoveBack",
-                                     "RotateLeft", "LookUp", "MoveLeft"]
+    actions = ["rotate_right"] * 3 + ["move_ahead", "look_down", "rotate_left", "move_back",
+                                     "rotate_left", "look_up", "move_left"]
     keyed, keyless = Preprocessor(), Preprocessor(PreprocessorConfig("segmentation_nokeys"))
     mapping: dict[str, set[str]] = {}
     for obs in _walk(env, actions):
@@ -218,21 +220,21 @@ def test_interactions_yield_events_and_the_held_key():
     host = first(env.house, "CounterTop")
     item = faceable_item(env, host)
     pre.process(observe(env), None)
-    obs = step_obs(env, "PickupObject", item.object_id)
+    obs = step_obs(env, "pickup", item.object_id)
     assert obs.action_success, obs.action_error
-    p = pre.process(obs, Action("PickupObject", item.object_id))
+    p = pre.process(obs, Action("pickup", item.object_id))
     assert (EVENT_PICKED_UP, item.object_id) in _kinds(p)
     assert next(e for e in p.events if e.kind == EVENT_PICKED_UP).label == item.type
     assert p.held == item.object_id
-    assert p.summary.startswith(f"step {obs.step}: PickupObject {item.object_id} ok; sees ")
+    assert p.summary.startswith(f"step {obs.step}: pickup {item.object_id} ok; sees ")
     assert p.summary.endswith(f"holding {item.object_id}")
-    p = pre.process(step_obs(env, "RotateLeft"), Action("RotateLeft"))
+    p = pre.process(step_obs(env, "rotate_left"), Action("rotate_left"))
     assert p.held == item.object_id and not [e for e in p.events if e.key == item.object_id]
 
     face(env, host.object_id)
-    obs = step_obs(env, "PutObject", host.object_id)
+    obs = step_obs(env, "put", host.object_id)
     assert obs.action_success, obs.action_error
-    p = pre.process(obs, Action("PutObject", host.object_id))
+    p = pre.process(obs, Action("put", host.object_id))
     put = [e for e in p.events if e.kind == EVENT_PUT_DOWN]
     assert [(e.key, e.detail, e.label) for e in put] == [(item.object_id, host.object_id,
                                                           item.type)]
@@ -241,15 +243,15 @@ def test_interactions_yield_events_and_the_held_key():
 
     box = next(o for o in env.house.objects.values() if o.kind.openable and not o.is_open)
     face(env, box.object_id)
-    for action, kind in (("OpenObject", EVENT_OPENED), ("CloseObject", EVENT_CLOSED)):
+    for action, kind in (("open", EVENT_OPENED), ("close", EVENT_CLOSED)):
         p = pre.process(step_obs(env, action, box.object_id), Action(action, box.object_id))
         assert (kind, box.object_id) in _kinds(p)
 
     lamp = next(o for o in env.house.objects.values()
                 if o.kind.toggleable and not o.is_toggled)
     face(env, lamp.object_id)
-    for action, kind in (("ToggleObjectOn", EVENT_TOGGLED_ON),
-                         ("ToggleObjectOff", EVENT_TOGGLED_OFF)):
+    for action, kind in (("toggle_on", EVENT_TOGGLED_ON),
+                         ("toggle_off", EVENT_TOGGLED_OFF)):
         p = pre.process(step_obs(env, action, lamp.object_id), Action(action, lamp.object_id))
         assert (kind, lamp.object_id) in _kinds(p)
         assert next(e for e in p.events if e.kind == kind).label == lamp.type
@@ -260,45 +262,65 @@ def test_failed_actions_yield_no_events_and_say_why(sim):
     counter = first(sim.house, "CounterTop")
     face(sim, counter.object_id)
     pre = Preprocessor()
-    obs = step_obs(sim, "OpenObject", counter.object_id)
+    obs = step_obs(sim, "open", counter.object_id)
     assert not obs.action_success
-    p = pre.process(obs, Action("OpenObject", counter.object_id))
+    p = pre.process(obs, Action("open", counter.object_id))
     assert [e for e in p.events if e.kind == EVENT_OPENED] == []
-    assert f"OpenObject {counter.object_id} failed: {obs.action_error}" in p.summary
+    assert f"open {counter.object_id} failed: {obs.action_error}" in p.summary
     assert "CounterTop" in p.summary.split("sees ", 1)[1]
 
 
 def _blank(step: int = 1, success: bool = True) -> Observation:
     """An observation that sees nothing, with the given action outcome."""
-    return Observation(rgb=np.zeros((8, 8, 3), np.uint8), depth=np.zeros((8, 8), np.float32),
+    return Observation.single(rgb=np.zeros((8, 8, 3), np.uint8), depth=np.zeros((8, 8), np.float32),
                        intrinsics=np.array([[4.0, 0, 3.5], [0, 4.0, 3.5], [0, 0, 1]]),
                        camera_pose=np.eye(4), agent_pose=AgentPose(0, 0.9, 0, 0, 0),
                        segmentation=np.zeros((8, 8), np.int32), step=step,
-                       action_success=success, action_error="" if success else "nope")
+                       feedback=ActionFeedback.ok() if success else
+                       ActionFeedback.failure("", FeedbackCode.UNKNOWN, "nope"))
 
 
 def test_action_feedback_without_images():
-    pre = Preprocessor()
+    pre = Preprocessor(label_from_id=HOUSEHOLD.label_from_id)  # the world's ids name types
     mug, fridge = "Mug|+01.00|+00.90|+02.00", "Fridge|+00.50|+00.90|+03.00"
-    p = pre.process(_blank(1), Action("PickupObject", mug))
+    p = pre.process(_blank(1), Action("pickup", mug))
     assert _kinds(p) == [(EVENT_PICKED_UP, mug)] and p.events[0].label == "Mug"
-    assert p.summary == f"step 1: PickupObject {mug} ok; sees nothing; picked up {mug}; " \
+    assert p.summary == f"step 1: pickup {mug} ok; sees nothing; picked up {mug}; " \
                         f"holding {mug}"
-    p = pre.process(_blank(2, success=False), Action("PutObject", fridge))
+    p = pre.process(_blank(2, success=False), Action("put", fridge))
     assert p.events == [] and p.held == mug and "failed: nope" in p.summary
-    p = pre.process(_blank(3), Action("PutObject", fridge))
+    p = pre.process(_blank(3), Action("put", fridge))
     assert [(e.kind, e.key, e.detail) for e in p.events] == [(EVENT_PUT_DOWN, mug, fridge)]
     assert p.held is None
-    assert pre.process(_blank(4), Action("PutObject", fridge)).events == []  # nothing held
-    for name, kind in (("OpenObject", EVENT_OPENED), ("CloseObject", EVENT_CLOSED),
-                       ("ToggleObjectOn", EVENT_TOGGLED_ON),
-                       ("ToggleObjectOff", EVENT_TOGGLED_OFF)):
+    assert pre.process(_blank(4), Action("put", fridge)).events == []  # nothing held
+    for name, kind in (("open", EVENT_OPENED), ("close", EVENT_CLOSED),
+                       ("toggle_on", EVENT_TOGGLED_ON),
+                       ("toggle_off", EVENT_TOGGLED_OFF)):
         assert _kinds(pre.process(_blank(5), Action(name, fridge))) == [(kind, fridge)]
-    assert pre.process(_blank(6), Action("MoveAhead")).events == []
-    pre.process(_blank(7), Action("PickupObject", mug))
+    assert pre.process(_blank(6), Action("move_ahead")).events == []
+    pre.process(_blank(7), Action("pickup", mug))
     pre.reset()
     assert pre.process(_blank(8), None).held is None
     assert pre.process(_blank(0), None).summary == "step 0: sees nothing"
+    assert Preprocessor().label_of(mug) == ""  # without an embodiment's help: no type
+
+
+def test_failed_interactions_tell_state_by_code_not_wording():
+    pre = Preprocessor()
+    fridge, mug = "Fridge|1", "Mug|1"
+
+    def failed(code: FeedbackCode, subject: str | None = None) -> Observation:
+        obs = _blank(1)
+        obs.feedback = ActionFeedback.failure("open", code, "any wording at all", subject)
+        return obs
+
+    assert _kinds(pre.process(failed(FeedbackCode.ALREADY_OPEN), Action("open", fridge))) == \
+        [(EVENT_OPENED, fridge)]
+    assert _kinds(pre.process(failed(FeedbackCode.IS_CLOSED, fridge), Action("put", fridge))) == \
+        [(EVENT_CLOSED, fridge)]
+    # the closed thing is the receptacle around the target, not the target itself
+    assert pre.process(failed(FeedbackCode.IS_CLOSED, fridge), Action("pickup", mug)).events == []
+    assert pre.process(failed(FeedbackCode.UNKNOWN), Action("open", fridge)).events == []
 
 
 def test_unknown_detector_lists_the_known_ones():
@@ -308,7 +330,7 @@ def test_unknown_detector_lists_the_known_ones():
 
 def test_full_size_smoke():
     env = gym.make(ENV_ID, width=300, height=300)
-    obs = Observation.from_gym(*env.reset(seed=1))
+    obs = HOUSEHOLD.observe(*env.reset(seed=1))
     pre = Preprocessor()
     pre.process(obs, None)  # warm caches
     pre.reset()

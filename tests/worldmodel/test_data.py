@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from robomem.feedback import ActionFeedback, FeedbackCode
 from robomem.types import AgentPose, Observation
 from robomem.worldmodel.data import (
     Trajectory,
@@ -19,28 +20,30 @@ from tests.fixtures.worldmodel import failing_pickups
 
 
 def _obs(x: float, ok: bool = True) -> Observation:
-    return Observation(rgb=np.full((4, 4, 3), 100, np.uint8), depth=np.ones((4, 4), np.float32),
-                       intrinsics=np.eye(3), camera_pose=np.eye(4),
-                       agent_pose=AgentPose(x, 0.9, 0.0, 0.0, 0.0), action_success=ok)
+    fb = ActionFeedback.ok() if ok else ActionFeedback.failure("", FeedbackCode.UNKNOWN)
+    return Observation.single(rgb=np.full((4, 4, 3), 100, np.uint8),
+                              depth=np.ones((4, 4), np.float32), intrinsics=np.eye(3),
+                              camera_pose=np.eye(4), agent_pose=AgentPose(x, 0.9, 0.0, 0.0, 0.0),
+                              feedback=fb)
 
 
 def test_recorder_round_trip(tmp_path: Path) -> None:
     rec = TrajectoryRecorder(tmp_path / "trajectories", FeatureConfig(grid=2))
     rec.begin(_obs(0.0), {"seed": 3})
-    rec.record("MoveAhead", _obs(0.25), 0.0)
-    rec.record("PickupObject", _obs(0.25, ok=False), 0.0)
-    rec.record("Done", _obs(0.25), 1.0)
+    rec.record("move_ahead", _obs(0.25), 0.0)
+    rec.record("pickup", _obs(0.25, ok=False), 0.0)
+    rec.record("done", _obs(0.25), 1.0)
     path = rec.end(True, "seed3_ep0000")
     t = Trajectory.load(path)
     assert t.length == 3 and t.obs.shape == (4, 22)
-    assert list(t.actions) == [action_id(a) for a in ("MoveAhead", "PickupObject", "Done")]
+    assert list(t.actions) == [action_id(a) for a in ("move_ahead", "pickup", "done")]
     assert list(t.reward) == [0.0, 0.0, 1.0] and list(t.success) == [0.0, 0.0, 1.0]
     assert t.obs[2, -1] == 0.0 and t.obs[1, -1] == 1.0  # the failed pickup
     assert t.meta["seed"] == 3 and t.meta["success"] is True
     trajs, feats = load_trajectories(tmp_path)  # the run folder
     assert feats == FeatureConfig(grid=2) and len(trajs) == 1
     with pytest.raises(RuntimeError, match="before begin"):
-        TrajectoryRecorder(tmp_path).record("MoveAhead", _obs(0.0), 0.0)
+        TrajectoryRecorder(tmp_path).record("move_ahead", _obs(0.0), 0.0)
 
 
 def test_load_errors(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from robomem.feedback import ActionFeedback, FeedbackCode
 from robomem.types import AgentPose, Observation
 from robomem.worldmodel.features import (
     ACTION_VOCAB,
@@ -15,8 +16,9 @@ from robomem.worldmodel.features import (
 
 
 def _obs(rgb: np.ndarray, depth: np.ndarray, ok: bool = True) -> Observation:
-    return Observation(rgb=rgb, depth=depth, intrinsics=np.eye(3), camera_pose=np.eye(4),
-                       agent_pose=AgentPose(2.0, 0.9, -3.0, 90.0, 30.0), action_success=ok)
+    fb = ActionFeedback.ok() if ok else ActionFeedback.failure("", FeedbackCode.UNKNOWN)
+    return Observation.single(rgb=rgb, depth=depth, intrinsics=np.eye(3), camera_pose=np.eye(4),
+                              agent_pose=AgentPose(2.0, 0.9, -3.0, 90.0, 30.0), feedback=fb)
 
 
 def test_layout_pooling_and_pose() -> None:
@@ -53,7 +55,7 @@ def test_nan_depth_and_too_small_image() -> None:
 
 
 def test_action_ids() -> None:
-    assert ACTION_VOCAB[action_id("PickupObject")] == "PickupObject"
+    assert ACTION_VOCAB[action_id("pickup")] == "pickup"
     assert action_id("Teleport") == action_id("other") == len(ACTION_VOCAB) - 1
     assert len(set(map(action_id, ACTION_VOCAB))) == len(ACTION_VOCAB)
 

@@ -14,7 +14,7 @@ from robomem.envs.household.actions import ACTIONS
 from robomem.envs.household.env import HouseholdEnv
 from robomem.envs.household.spec import list_scenes
 from robomem.envs.household.tasks import FAMILIES, STEP_LIMITS, Task
-from robomem.types import AgentPose, Observation
+from robomem.types import AgentPose
 from tests.fixtures.household import (
     ENV_ID,
     act,
@@ -25,6 +25,7 @@ from tests.fixtures.household import (
     put_into,
     step,
 )
+from tests.fixtures.world import HOUSEHOLD
 
 SCENE = "FloorPlan1"
 
@@ -272,7 +273,8 @@ def test_observation_from_gym_round_trips():
     env = make_env(width=48, height=40)
     obs, info = env.reset(seed=3)
     obs, _, _, _, info = env.step({"action": "RotateLeft", "object": 0})
-    o = Observation.from_gym(obs, info)
+    o = HOUSEHOLD.observe(obs, info)
+    assert list(o.cameras) == ["front"] and o.feedback.action == "rotate_left"
     assert np.array_equal(o.rgb, obs[keys.OBS_RGB])
     assert np.array_equal(o.depth, obs[keys.OBS_DEPTH])
     assert np.array_equal(o.segmentation, obs[keys.OBS_SEGMENTATION])
@@ -281,7 +283,9 @@ def test_observation_from_gym_round_trips():
     assert np.array_equal(o.agent_pose.as_array(), obs[keys.OBS_AGENT_POSE])
     assert AgentPose.from_array(o.agent_pose.as_array()) == o.agent_pose
     assert (o.height, o.width) == (40, 48)
-    assert o.labels == info[keys.INFO_LABELS] and o.object_ids == info[keys.INFO_OBJECT_IDS]
+    structure = HOUSEHOLD.ontology.structure()  # floors and walls stay unlabelled
+    assert o.labels == {i: t for i, t in info[keys.INFO_LABELS].items() if t not in structure}
+    assert set(o.object_ids) <= set(info[keys.INFO_OBJECT_IDS])
     assert o.instruction == obs[keys.OBS_INSTRUCTION] and o.instruction
     assert o.step == 1 and o.timestamp == pytest.approx(0.1)
     assert o.privileged[keys.PRIV_METADATA] == metadata(info)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from robomem.envs.household.house import Box
+from robomem.envs.household.oracle import OraclePolicy
 from robomem.envs.household.world import VISIBILITY_DISTANCE
-from robomem.policies.oracle import OraclePolicy
-from robomem.types import Observation
 from tests.fixtures.household import act, face, fitting_item, hold, make_sim, of_type
+from tests.fixtures.world import HOUSEHOLD
 
 
 def test_put_object_lands_in_view_and_reach() -> None:
@@ -50,14 +50,14 @@ def test_oracle_puts_down_a_foreign_object_first() -> None:
     hold(sim, other)
     sim._observe()
     policy = OraclePolicy(sim)
-    obs = Observation.from_gym(sim._obs(), sim._info(sim._metadata("Initialize", True, ""),
+    obs = HOUSEHOLD.observe(sim._obs(), sim._info(sim._metadata("Initialize", True, ""),
                                                         False))
     policy.reset(obs)
     assert policy.plan[0].kind == "put"
     for _ in range(task.step_limit):
         a = policy.act(obs)
-        o, _, term, trunc, info = sim.step(a.to_env())
-        obs = Observation.from_gym(o, info)
+        o, _, term, trunc, info = sim.step(HOUSEHOLD.command(a))
+        obs = HOUSEHOLD.observe(o, info)
         if term or trunc:
             break
     assert info["success"]

@@ -10,7 +10,7 @@ ground truth, and a failed action makes it re-plan the current subgoal.
 Example:
     >>> import gymnasium as gym
     >>> import robomem.envs  # noqa: F401
-    >>> from robomem.policies.oracle import run_oracle_episode
+    >>> from robomem.envs.household.oracle import run_oracle_episode
     >>> env = gym.make("robomem/Household-v0", width=96, height=96,
     ...                families=["pick_and_place"])
     >>> run_oracle_episode(env, seed=3)["success"]
@@ -29,6 +29,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from robomem.envs.household.embodiment import HouseholdEmbodiment
 from robomem.envs.household.env import HouseholdEnv
 from robomem.envs.household.house import GRID, Obj, forward
 from robomem.envs.household.navigation import Cell
@@ -37,7 +38,7 @@ from robomem.envs.household.probe import Prober, grid_distances, in_reach, spot_
 from robomem.envs.household.renderer import Frame
 from robomem.envs.household.tasks import Task
 from robomem.envs.household.world import World
-from robomem.policies.base import POLICIES, Policy
+from robomem.policies.base import Policy
 from robomem.types import Action, Observation
 
 MAX_EXPANSIONS = 8  # re-plans of one subgoal before the oracle gives up
@@ -52,7 +53,6 @@ class Subgoal:
     target: str  # an objectId, or a type name resolved when the subgoal starts
 
 
-@POLICIES.register("oracle")
 class OraclePolicy(Policy):
     """Privileged planner over the Household simulator's ground truth."""
 
@@ -103,7 +103,7 @@ class OraclePolicy(Policy):
             self._bad_cells.add((round(a.x / GRID), round(a.z / GRID)))
         while not self.queue:
             if self.gave_up or not self.plan:
-                return Action("Done")
+                return Action("done")
             if self._done(self.plan[0]):
                 self._bind(self.plan.pop(0))
                 self._bad_cells.clear()
@@ -113,7 +113,7 @@ class OraclePolicy(Policy):
             steps = self._expand(self.plan[0]) if self.expansions <= MAX_EXPANSIONS else None
             if steps is None:
                 self.gave_up = True
-                return Action("Done")
+                return Action("done")
             self.queue.extend(steps)
         return self.queue.popleft()
 
@@ -134,10 +134,11 @@ class OraclePolicy(Policy):
 
     def _plan(self, task: Task) -> list[Subgoal]:
         """The same decomposition the symbolic planner uses; a lamp is switched on first."""
-        from robomem.planners.instruction import Goal
+        from robomem.planners.instruction import make_goal
         from robomem.planners.symbolic import plan_subgoals
 
-        goal = Goal(task.family, task.object_type, task.target_type, task.count)
+        goal = make_goal(task.family, task.object_type, task.target_type, task.count,
+                         HouseholdEmbodiment().ontology)
         plan: list[Subgoal] = []
         for sg in plan_subgoals(goal):
             if sg.kind == "look":
@@ -233,14 +234,14 @@ class OraclePolicy(Policy):
         if sg.kind == "pickup":
             parent = w.house.objects.get(obj.parent) if obj.parent else None
             if parent is not None and parent.kind.openable and not parent.is_open:
-                return self._reach(parent, Action("OpenObject", parent.object_id))
-            return self._reach(obj, Action("PickupObject", obj.object_id))
+                return self._reach(parent, Action("open", parent.object_id))
+            return self._reach(obj, Action("pickup", obj.object_id))
         if sg.kind == "put":
             if obj.kind.openable and not obj.is_open:
-                return self._reach(obj, Action("OpenObject", obj.object_id))
-            return self._reach(obj, Action("PutObject", obj.object_id))
-        name = {"open": "OpenObject", "close": "CloseObject", "on": "ToggleObjectOn",
-                "off": "ToggleObjectOff"}.get(sg.kind)
+                return self._reach(obj, Action("open", obj.object_id))
+            return self._reach(obj, Action("put", obj.object_id))
+        name = {"open": "open", "close": "close", "on": "toggle_on",
+                "off": "toggle_off"}.get(sg.kind)
         if name is not None:
             return self._reach(obj, Action(name, obj.object_id))
         return self._reach(obj, None)  # look: just bring it into view
@@ -248,13 +249,13 @@ class OraclePolicy(Policy):
     def _reach(self, obj: Obj, then: Action | None) -> list[Action] | None:
         """Actions that make ``obj`` visible and within reach, followed by ``then``.
 
-        For PutObject the receptacle's holding surface must show, not just the receptacle;
+        For a put the receptacle's holding surface must show, not just the receptacle;
         cells where an action on this subgoal already failed are avoided.
         """
         w = self._world
         a = w.agent
         here = (round(a.x / GRID), round(a.z / GRID))
-        accept = self._room_for_held(obj) if then is not None and then.name == "PutObject" \
+        accept = self._room_for_held(obj) if then is not None and then.name == "put" \
             else None
         frame = self.env.last_frame
         if here not in self._bad_cells and obj.object_id in w.visible and (
@@ -293,19 +294,20 @@ def _walk(path: list[Cell], yaw: float) -> list[Action]:
     fx, _, fz = forward(yaw)
     f = (round(fx), round(fz))
     r = (round(-math.cos(math.radians(yaw))), round(-math.sin(math.radians(yaw))))
-    names = {f: "MoveAhead", (-f[0], -f[1]): "MoveBack", r: "MoveRight", (-r[0], -r[1]): "MoveLeft"}
+    names = {f: "move_ahead", (-f[0], -f[1]): "move_back", r: "move_right",
+             (-r[0], -r[1]): "move_left"}
     return [Action(names[(b[0] - a[0], b[1] - a[1])]) for a, b in itertools.pairwise(path)]
 
 
 def _turn(yaw: float, target: float) -> list[Action]:
     d = round(((target - yaw) % 360.0) / 90.0) % 4
-    return {0: [], 1: [Action("RotateRight")], 2: [Action("RotateRight")] * 2,
-            3: [Action("RotateLeft")]}[d]
+    return {0: [], 1: [Action("rotate_right")], 2: [Action("rotate_right")] * 2,
+            3: [Action("rotate_left")]}[d]
 
 
 def _look(horizon: float, target: float) -> list[Action]:
     n = round((target - horizon) / 30.0)
-    return [Action("LookDown")] * n if n > 0 else [Action("LookUp")] * (-n)
+    return [Action("look_down")] * n if n > 0 else [Action("look_up")] * (-n)
 
 
 def run_oracle_episode(env: gym.Env[Any, Any], seed: int | None = None,
@@ -324,14 +326,15 @@ def run_oracle_on(env: HouseholdEnv) -> dict[str, Any]:
 
 def _run(env: gym.Env[Any, Any], obs_d: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
     policy = OraclePolicy.from_env(env)
-    obs = Observation.from_gym(obs_d, info)
+    emb = HouseholdEmbodiment()
+    obs = emb.observe(obs_d, info)
     policy.reset(obs)
     steps, success = 0, False
     while True:
         action = policy.act(obs)
-        obs_d, _, terminated, truncated, info = env.step(action.to_env())
+        obs_d, _, terminated, truncated, info = env.step(emb.command(action))
         steps += 1
-        obs = Observation.from_gym(obs_d, info)
+        obs = emb.observe(obs_d, info)
         if terminated or truncated:
             success = bool(info["success"])
             break

@@ -6,11 +6,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from robomem.envs.household.oracle import OraclePolicy, run_oracle_episode
 from robomem.envs.household.tasks import FAMILIES
 from robomem.policies.base import POLICIES, make_policy, policy_class
-from robomem.policies.oracle import OraclePolicy, run_oracle_episode
-from robomem.types import Observation
 from tests.fixtures.household import make_env
+from tests.fixtures.world import HOUSEHOLD
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -42,12 +42,12 @@ def test_random_policy_runs_to_truncation() -> None:
     env = make_env(64, 64, step_limit=30)
     policy = make_policy("random", env, seed=0)
     obs_d, info = env.reset(seed=0)
-    obs = Observation.from_gym(obs_d, info)
+    obs = HOUSEHOLD.observe(obs_d, info)
     policy.reset(obs)
     steps, truncated = 0, False
     while not truncated and steps < 100:
-        obs_d, _, terminated, truncated, info = env.step(policy.act(obs).to_env())
-        obs = Observation.from_gym(obs_d, info)
+        obs_d, _, terminated, truncated, info = env.step(HOUSEHOLD.command(policy.act(obs)))
+        obs = HOUSEHOLD.observe(obs_d, info)
         steps += 1
         assert not terminated  # random never says Done
     assert truncated and steps == 30
@@ -65,7 +65,7 @@ def test_random_policy_targets_visible_instances() -> None:
 
     env = make_env(64, 64)
     obs_d, info = env.reset(seed=1)
-    obs = Observation.from_gym(obs_d, info)
+    obs = HOUSEHOLD.observe(obs_d, info)
     rng = np.random.default_rng(0)
     seen = set(np.unique(obs.segmentation).tolist())
     for _ in range(50):
