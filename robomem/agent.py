@@ -30,7 +30,7 @@ from __future__ import annotations
 import ctypes
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
@@ -38,7 +38,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from robomem.embodiment import Embodiment, default_embodiment, embodiment_for
+from robomem.body import check_body
+from robomem.embodiment import Embodiment, EmbodimentError, default_embodiment, embodiment_for
 from robomem.memory.base import (
     EpisodeOutcome,
     EpisodeStart,
@@ -152,6 +153,22 @@ class MemoryAgent(Policy):
                  embodiment: Embodiment | None = None) -> None:
         self.cfg = cfg or AgentConfig()
         self.embodiment = embodiment or default_embodiment()
+        body = self.embodiment.body
+        if body is None:
+            raise EmbodimentError(f"embodiment {self.embodiment.name!r} has no mobile base; the "
+                                  f"memory agent's executor needs one (robomem.body)")
+        try:
+            check_body(body)
+        except ValueError as e:
+            raise EmbodimentError(f"embodiment {self.embodiment.name!r}: {e}") from None
+        # The body bounds what the agent plans for: no reach beyond the arm, no gap narrower
+        # than the base (margins as tuned on Household: act within reach - 5 cm, choose
+        # viewpoints within reach - 10 cm).
+        c = self.cfg
+        self.cfg = replace(c, executor=replace(c.executor, reach=min(c.executor.reach,
+                                                                      body.reach - 0.05)),
+                           spatial=replace(c.spatial, reach=min(c.spatial.reach, body.reach - 0.1),
+                                           agent_radius=max(c.spatial.agent_radius, body.radius)))
         self.preprocessor = Preprocessor(self.cfg.preprocess, self.embodiment.label_from_id)
         self.system = self._build_system()
         planner_cls = planner_class(self.cfg.planner)
@@ -428,8 +445,17 @@ class MemoryAgent(Policy):
                 self.planner.break_loop("no progress")
                 self._end_skill(None)
                 continue
+            if self.skill.name not in self.embodiment.skills:  # e.g. toggle_on without switches
+                self._end_skill(SkillResult(SkillStatus.FAILED, f"this world cannot "
+                                            f"{self.skill.name.replace('_', ' ')}"))
+                continue
             out = self.executor.step(obs, percept, self.memory)
             if isinstance(out, Action):
+                if out.name not in self.embodiment.primitives:
+                    raise ValueError(f"the executor chose {out.name!r} for "
+                                     f"{self.skill.describe()!r}, which embodiment "
+                                     f"{self.embodiment.name!r} does not support; it supports "
+                                     f"{', '.join(sorted(self.embodiment.primitives))}")
                 return out
             self._end_skill(out)
         return Action(Primitive.DONE)

@@ -52,6 +52,7 @@ import gymnasium as gym
 import numpy as np
 
 from robomem import keys
+from robomem.body import EXECUTOR_BODY, MobileBase, body_from_dict
 from robomem.feedback import ActionFeedback, FeedbackCode
 from robomem.ontology import Ontology
 from robomem.primitives import PRIMITIVES
@@ -124,6 +125,11 @@ class Embodiment(ABC):
         """The object type a world object id names, if the world's ids say ("" otherwise)."""
         return ""
 
+    @property
+    def body(self) -> MobileBase | None:
+        """The mobile base the executor drives (``None``: the world has none to drive)."""
+        return EXECUTOR_BODY
+
     def success(self, info: Mapping[str, Any]) -> bool:
         """Whether the episode's task succeeded, from the final step's info."""
         return bool(info.get(keys.INFO_SUCCESS, False))
@@ -179,6 +185,11 @@ class TableEmbodiment(Embodiment):
         if not isinstance(onto, str) or not onto:
             raise EmbodimentError(f"{path}: 'ontology' must name an ontology file")
         self._ontology = Ontology.load(path.parent / onto)
+        raw_body = spec.get("body", {})
+        try:
+            self._body = None if raw_body is None else body_from_dict(raw_body or {})
+        except (ValueError, AttributeError) as e:
+            raise EmbodimentError(f"{path}: {e}") from None
         self._structure = self._ontology.structure()
         pat = spec.get("object_id")
         try:
@@ -202,6 +213,11 @@ class TableEmbodiment(Embodiment):
     def ontology(self) -> Ontology:
         """The ontology file the data file names."""
         return self._ontology
+
+    @property
+    def body(self) -> MobileBase | None:
+        """The data file's ``body`` (``body: null``: no mobile base)."""
+        return self._body
 
     def world_action(self, primitive: str) -> str:
         """The world's name for ``primitive``; raises ``ValueError`` listing the supported."""

@@ -129,3 +129,34 @@ def test_feedback_codes_agree_with_success() -> None:
     with pytest.raises(ValueError, match="contradicts success"):
         ActionFeedback("pickup", False, FeedbackCode.OK)
     assert ActionFeedback.failure("pickup", FeedbackCode.OK).code is FeedbackCode.UNKNOWN
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("body: null", "has no mobile base"),
+    ("body: {lattice: 0.5}", "this body has lattice 0.5"),
+    ("body: {pitches: [0, 45]}", r"this body has pitches \(0.0, 45.0\)"),
+])
+def test_the_agent_refuses_a_body_its_executor_cannot_drive(tmp_path: Path, body: str,
+                                                            message: str) -> None:
+    from robomem.agent import AgentConfig, MemoryAgent
+
+    emb = _toy(tmp_path, SPEC + body + "\n")
+    with pytest.raises(EmbodimentError, match=message):
+        MemoryAgent(AgentConfig(), emb)
+
+
+def test_a_body_bounds_reach_and_footprint(tmp_path: Path) -> None:
+    from robomem.agent import AgentConfig, MemoryAgent
+
+    emb = _toy(tmp_path, SPEC + "body: {reach: 1.0, radius: 0.3}\n")
+    agent = MemoryAgent(AgentConfig(), emb)
+    try:
+        assert agent.cfg.executor.reach == pytest.approx(0.95)
+        assert agent.cfg.spatial.reach == pytest.approx(0.9)
+        assert agent.cfg.spatial.agent_radius == pytest.approx(0.3)
+    finally:
+        agent.close()
+    with pytest.raises(EmbodimentError, match="unknown body key 'wheels'"):
+        _toy(tmp_path, SPEC + "body: {wheels: 4}\n")
+    with pytest.raises(EmbodimentError, match="body reach must be a number"):
+        _toy(tmp_path, SPEC + "body: {reach: far}\n")

@@ -18,6 +18,7 @@ from robomem.memory.system import MemorySystemConfig
 from robomem.planners.instruction import Goal, parse_instruction
 from robomem.reservoir import Reservoir
 from robomem.runner import _episode
+from robomem.skills import TOGGLE_ON, Skill
 from robomem.types import Action, Observation
 from tests.fixtures.gridworld import ENV_ID, register_gridworld
 from tests.fixtures.gridworld.embodiment import HEAD_FRAME, GridWorldEmbodiment
@@ -174,3 +175,21 @@ def test_this_world_has_no_switches() -> None:
         FeedbackCode.OUT_OF_REACH, None)
     assert emb.classify("drop_into", "lid of crate-1 is shut") == (
         FeedbackCode.IS_CLOSED, "crate-1")
+
+
+def test_a_skill_the_world_lacks_fails_cleanly_instead_of_reaching_the_world() -> None:
+    env = gym.make(ENV_ID, width=64, height=64)
+    agent = _agent(env)
+    emb = embodiment_for(env)
+    try:
+        obs = emb.observe(*env.reset(seed=0))
+        agent.reset(obs)
+        agent.planner.next_skill = lambda ctx: Skill(TOGGLE_ON, "crate-1")  # type: ignore[method-assign]
+        assert agent.act(obs).name == "done"  # the planner insisted: the agent gives up
+        failed = [p for p in agent.plan if p.status == "failed"]
+        assert failed and all(p.skill == TOGGLE_ON for p in failed)
+        assert agent.last_result is not None and \
+            agent.last_result.reason == "this world cannot toggle on"
+    finally:
+        agent.close()
+        env.close()
