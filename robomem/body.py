@@ -14,7 +14,7 @@ Example:
     ...     check_body(MobileBase(lattice=0.5))
     ... except ValueError as e:
     ...     print(e)  # doctest: +ELLIPSIS
-    robomem's executor drives a 0.25 m lattice ...; this body has lattice 0.5
+    robomem's executor drives a 0.25 m lattice...; this body has lattice 0.5
 """
 
 from __future__ import annotations
