@@ -36,8 +36,8 @@ __all__ = ["FORMAT", "NEUTRAL", "ROLES", "Ontology", "OntologyError", "Role", "R
 FORMAT = "robomem.ontology"
 VERSION = 1
 _FLAGS = ("receptacle", "pickupable", "openable", "toggleable", "container", "structure",
-          "appliance")
-_KEYS = frozenset((*_FLAGS, "places", "synonyms"))
+          "appliance", "vessel", "cuts")
+_KEYS = frozenset((*_FLAGS, "places", "synonyms", "description"))
 _TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
 MAX_TYPES = 10_000
 
@@ -60,8 +60,14 @@ class TypeInfo:
         structure: part of the building (floor, walls), not an object to remember.
         appliance: a device tasks use to change an object's state (fridge, microwave, sink); a
             planner does not search inside one for things kept elsewhere.
+        vessel: something carried with other things in it (a bowl, a mug, a pan): a movable
+            receptacle in ALFRED's sense, whether or not this world lets things be put in it.
+        cuts: a tool that slices things (a knife): in "slice the apple with a knife" the
+            knife is not what the task is about.
         usual_places: receptacle types where such objects are usually kept (pickupables).
         synonyms: other words people use for it (lower case, singular).
+        description: a short phrase saying what it is ("a device that tells the time"), for
+            matching words the ontology does not list by meaning.
     """
 
     receptacle: bool = False
@@ -71,8 +77,11 @@ class TypeInfo:
     container: bool = False
     structure: bool = False
     appliance: bool = False
+    vessel: bool = False
+    cuts: bool = False
     usual_places: tuple[str, ...] = ()
     synonyms: tuple[str, ...] = field(default=(), compare=False)
+    description: str = field(default="", compare=False)
 
     @property
     def furniture(self) -> bool:
@@ -136,12 +145,15 @@ class Ontology:
 
     def __init__(self, types: Mapping[str, TypeInfo], name: str = "",
                  roles: Mapping[str, Role] | None = None,
-                 rooms: tuple[RoomRule, ...] = ()) -> None:
+                 rooms: tuple[RoomRule, ...] = (),
+                 categories: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.name = name
         self._types = dict(types)
+        self.categories = dict(categories or {})
         self._roles = dict(roles or {})
         self.room_rules = rooms
         self._words: dict[str, str] | None = None
+        self._heads: dict[str, tuple[str, ...]] | None = None
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -163,7 +175,8 @@ class Ontology:
             raise OntologyError(f"an ontology lists {len(raw)} types; at most {MAX_TYPES}")
         types = {str(t): _type_info(t, spec) for t, spec in raw.items()}
         onto = cls(types, name, _roles(data.get("roles") or {}, types),
-                   _rooms(data.get("rooms") or [], types))
+                   _rooms(data.get("rooms") or [], types),
+                   _categories(data.get("categories") or {}, types))
         onto.words()  # synonym clashes are errors at load time
         return onto
 
@@ -203,6 +216,32 @@ class Ontology:
     def types(self) -> tuple[str, ...]:
         """Every type name, sorted."""
         return tuple(sorted(self._types))
+
+    def candidates(self, word: str) -> tuple[str, ...]:
+        """The types an ambiguous word may mean (``"lamp"`` -> DeskLamp, FloorLamp).
+
+        Empty when the word is not a category.
+        """
+        w = word.lower()
+        for form in (w, w[:-1] if w.endswith("s") else w, w[:-2] if w.endswith("es") else w):
+            if form in self.categories:
+                return self.categories[form]
+        return ()
+
+    def kinds_of(self, type_: str) -> tuple[str, ...]:
+        """Other types whose name ends in this type's name: kinds of it.
+
+        People call them by it ("knife" for a ButterKnife, "bottle" for a SoapBottle).
+        """
+        if self._heads is None:
+            heads: dict[str, list[str]] = {}
+            for t in sorted(self._types):
+                w = words_of(t)
+                for u in self._types:
+                    if u != t and words_of(u).endswith(" " + w):
+                        heads.setdefault(t, []).append(u)
+            self._heads = {t: tuple(v) for t, v in heads.items()}
+        return self._heads.get(type_, ())
 
     def role(self, name: str) -> Role | None:
         """The types that do state change ``name`` (:data:`ROLES`) here, if the world can."""
@@ -244,7 +283,8 @@ class Ontology:
     def merged(self, other: Ontology) -> Ontology:
         """This ontology with ``other``'s types added (``other`` wins on a shared type)."""
         return Ontology({**self._types, **other._types}, self.name or other.name,
-                        {**self._roles, **other._roles}, self.room_rules + other.room_rules)
+                        {**self._roles, **other._roles}, self.room_rules + other.room_rules,
+                        {**self.categories, **other.categories})
 
 
 def _type_info(name: object, spec: object) -> TypeInfo:
@@ -273,7 +313,10 @@ def _type_info(name: object, spec: object) -> TypeInfo:
             raise OntologyError(f"type {name}: {key} must be a list of short strings, got "
                                 f"{quote(v)}")
         lists[key] = tuple(v)
-    return TypeInfo(**flags, usual_places=lists["places"],
+    desc = spec.get("description", "")
+    if not isinstance(desc, str) or len(desc) > 300:
+        raise OntologyError(f"type {name}: description must be a short string, got {quote(desc)}")
+    return TypeInfo(**flags, usual_places=lists["places"], description=desc,
                     synonyms=tuple(s.lower() for s in lists["synonyms"]))
 
 
@@ -311,3 +354,15 @@ def _rooms(raw: object, types: Mapping[str, TypeInfo]) -> tuple[RoomRule, ...]:
                             frozenset(_known(t, types, where) for t in r.get("any") or []),
                             frozenset(_known(t, types, where) for t in r.get("all") or [])))
     return tuple(out)
+
+
+def _categories(raw: object, types: Mapping[str, TypeInfo]) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, Mapping):
+        raise OntologyError("categories must map a word to the types it may mean")
+    out = {}
+    for word, members in raw.items():
+        if not isinstance(word, str) or not word or not isinstance(members, list) or \
+                len(members) < 2:
+            raise OntologyError(f"category {quote(word)} must list at least two types")
+        out[word.lower()] = tuple(_known(t, types, f"category {word}") for t in members)
+    return out
