@@ -31,6 +31,7 @@ class HouseholdEnvConfig(EnvConfig):
         relocation_prob: the chance that an object is tidied away between episodes.
         families: task families to draw from (None: all).
         n_rooms: rooms of a procedural house (None: the generator's choice).
+        paraphrase: word instructions as people do, in varied seeded phrasings.
     """
 
     type: str = "household"
@@ -43,3 +44,4 @@ class HouseholdEnvConfig(EnvConfig):
     relocation_prob: float = 0.2
     families: list[str] | None = None
     n_rooms: int | None = None
+    paraphrase: bool = True

@@ -156,6 +156,9 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             :data:`MAX_ROTATE_STEP`).
         step_limit: override every task's step limit (1 to :data:`MAX_STEP_LIMIT`).
         render_mode: ``None`` or ``"rgb_array"``.
+        paraphrase: word each sampled task's instruction in one of several ways people use
+            (:data:`~robomem.envs.household.tasks.PARAPHRASES`; the tasks are the same);
+            ``False``: always the family's first phrasing.
 
     Raises:
         ValueError: an argument of the wrong type or out of its range; the message names
@@ -178,7 +181,7 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
                  height: int = 300, fov: float = 90.0, lifelong: bool = False,
                  relocation_prob: float = 0.2, n_rooms: int | None = None,
                  rotate_step: float = 90.0, step_limit: int | None = None,
-                 render_mode: str | None = None) -> None:
+                 render_mode: str | None = None, paraphrase: bool = True) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'rgb_array', got {quote(render_mode)}")
         _check_arguments(scene, families, width, height, fov, lifelong, relocation_prob,
@@ -192,7 +195,8 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self._kwargs: dict[str, Any] = dict(
             scene=scene, task=task, families=families, width=width, height=height, fov=fov,
             lifelong=lifelong, relocation_prob=relocation_prob, n_rooms=n_rooms,
-            rotate_step=rotate_step, step_limit=step_limit, render_mode=render_mode)
+            rotate_step=rotate_step, step_limit=step_limit, render_mode=render_mode,
+            paraphrase=paraphrase)
         if scene is not None:
             load_scene(scene)  # fail early, with the list of known scenes, on a bad name
         self.fixed_task = task if isinstance(task, Task) or task is None else Task.from_dict(task)
@@ -201,6 +205,9 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self.lifelong, self.relocation_prob = lifelong, relocation_prob
         self.n_rooms, self.rotate_step, self.step_limit = n_rooms, rotate_step, step_limit
         self.render_mode = render_mode
+        if not isinstance(paraphrase, bool):
+            raise ValueError(f"paraphrase must be true or false, got {quote(paraphrase)}")
+        self.paraphrase = paraphrase
         self.renderer = Renderer(width, height, fov, MAX_DEPTH)
         self.prober = Prober(64, fov)  # checks that sampled tasks are about visible objects
         self.observation_space = spaces.Dict({
@@ -303,7 +310,8 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
                 self.task = self.fixed_task
             else:
                 try:
-                    self.task = sample_task(self.house, rng, self.families, self._observable())
+                    self.task = sample_task(self.house, rng, self.families, self._observable(),
+                                            self.paraphrase)
                 except TaskError:
                     # A procedural house may lack what the families need (no lamp, say):
                     # draw another house; a fixed scene or a lifelong house cannot change.

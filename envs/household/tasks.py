@@ -153,6 +153,36 @@ _VERB = {"pick_and_place": "Put {a} {o} {p} the {r}.",
          "look_at_in_light": "Examine {a} {o} under the {r}."}
 
 
+# How people phrase each family (robomem.planners reads them all; tests check every one).
+PARAPHRASES: dict[str, tuple[str, ...]] = {
+    "pick_and_place": ("Put {a} {o} {p} the {r}.", "Place {a} {o} {p} the {r}.",
+                       "Move {a} {o} to the {r}.", "Take {a} {o} and put it {p} the {r}.",
+                       "Bring {a} {o} over to the {r}.", "Set {a} {o} {p} the {r}."),
+    "pick_two_and_place": ("Put two {os} {p} the {r}.", "Place both {os} {p} the {r}.",
+                           "Move two {os} to the {r}.", "Put a pair of {os} {p} the {r}."),
+    "place_in_closed": ("Put {a} {o} in the {r} and close it.",
+                        "Place {a} {o} inside the {r}, then shut it.",
+                        "Put {a} {o} away in the {r} and close the {r}."),
+    "pick_heat_and_place": ("Heat {a} {o} and put it {p} the {r}.",
+                            "Put a heated {o} {p} the {r}.",
+                            "Warm up {a} {o}, then place it {p} the {r}.",
+                            "Place a hot {o} {p} the {r}.",
+                            "Microwave {a} {o} and set it {p} the {r}."),
+    "pick_cool_and_place": ("Chill {a} {o} and put it {p} the {r}.",
+                            "Put a cold {o} {p} the {r}.",
+                            "Cool {a} {o} down, then put it {p} the {r}.",
+                            "Place a chilled {o} {p} the {r}."),
+    "pick_clean_and_place": ("Clean {a} {o} and put it {p} the {r}.",
+                             "Put a washed {o} {p} the {r}.",
+                             "Rinse {a} {o}, then place it {p} the {r}.",
+                             "Place a clean {o} {p} the {r}."),
+    "look_at_in_light": ("Examine {a} {o} under the {r}.",
+                         "Look at {a} {o} by the light of the {r}.",
+                         "Pick up {a} {o} and turn on the {r}.",
+                         "Hold {a} {o} while you switch on the {r}."),
+}
+
+
 def _words(type_: str) -> str:
     out = "".join(" " + c.lower() if c.isupper() else c for c in type_).strip()
     return out.replace("cell phone", "phone").replace("t v", "TV")
@@ -180,14 +210,20 @@ def _bounded_int(d: Mapping[str, Any], key: str, default: int, high: int) -> int
     return int(v)
 
 
-def instruction_for(family: str, object_type: str, target_type: str) -> str:
-    """The instruction sentence of a task."""
+def instruction_for(family: str, object_type: str, target_type: str,
+                    rng: np.random.Generator | None = None) -> str:
+    """The instruction sentence of a task.
+
+    The family's first phrasing, or one of :data:`PARAPHRASES` drawn with ``rng``.
+    """
     o = _words(object_type)
     k = KINDS[target_type]
     prep = "in" if k.style in ("container", "basin") else "on"
     a = "an" if o[0] in "aeiou" else "a"
     os_ = _plural(o)
-    return _VERB[family].format(a=a, o=o, os=os_, p=prep, r=_words(target_type))
+    forms = PARAPHRASES[family]
+    form = forms[int(rng.integers(len(forms)))] if rng is not None else _VERB[family]
+    return form.format(a=a, o=o, os=os_, p=prep, r=_words(target_type))
 
 
 def _targets(house: House, obj_type: str, exclude_parent_types: set[str],
@@ -211,12 +247,16 @@ def _targets(house: House, obj_type: str, exclude_parent_types: set[str],
 
 def sample_task(house: House, rng: np.random.Generator,
                 families: list[str] | tuple[str, ...] | None = None,
-                observable: Callable[[Obj], bool] | None = None) -> Task:
+                observable: Callable[[Obj], bool] | None = None,
+                paraphrase: bool = False) -> Task:
     """A task that the house makes possible, not already satisfied, chosen by ``rng``.
 
     ``observable`` (when given) says whether an object can be seen from some reachable pose;
-    tasks are only posed about objects for which it holds.
+    tasks are only posed about objects for which it holds. With ``paraphrase`` the instruction
+    is one of :data:`PARAPHRASES`, drawn from a child of ``rng`` (the tasks themselves are the
+    same as without).
     """
+    wording = rng.spawn(1)[0] if paraphrase else None
     fams = list(families or FAMILIES)
     for f in fams:
         if f not in FAMILIES:
@@ -268,7 +308,7 @@ def sample_task(house: House, rng: np.random.Generator,
             if not targets:
                 continue
             target = targets[int(rng.integers(len(targets)))]
-        task = Task(fam, obj.type, target, instruction_for(fam, obj.type, target),
+        task = Task(fam, obj.type, target, instruction_for(fam, obj.type, target, wording),
                     STEP_LIMITS[fam], 2 if fam == "pick_two_and_place" else 1)
         if fam == "pick_clean_and_place":
             for o in items:

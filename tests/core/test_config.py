@@ -117,7 +117,8 @@ def test_env_type_selects_the_config_class() -> None:
         assert cfg.env.id == "robomem/Household-v0"
     # what the runner passes to gym.make: today's keyword arguments, None left out
     assert cfg.env.gym_kwargs() == {"width": 64, "height": 300, "fov": 90.0, "lifelong": True,
-                                    "relocation_prob": 0.2, "step_limit": 9}
+                                    "relocation_prob": 0.2, "step_limit": 9,
+                                    "paraphrase": True}
     assert isinstance(RunConfig().env, HouseholdEnvConfig)  # the default, built lazily
     assert "household" in ENV_CONFIGS.names()
 
