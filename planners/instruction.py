@@ -16,9 +16,12 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from robomem.ontology import Ontology
+from robomem.planners.mentions import Mention
+from robomem.planners.phrasing import Reading, read
 
 ARTICLE = r"(?:a|an|the|one|some)"
 PREP = r"(?:in|on|into|onto|inside|in to|on to)"
@@ -27,6 +30,17 @@ PREP = r"(?:in|on|into|onto|inside|in to|on to)"
 FAMILY_ROLES: dict[str, str] = {"pick_heat_and_place": "heat", "pick_cool_and_place": "cool",
                                 "pick_clean_and_place": "clean"}
 """Task families that change the object's state, and the ontology role (appliance) each needs."""
+
+
+MAX_INSTRUCTION_CHARS = 2000
+TypeGuesser = Callable[[str, Ontology], tuple[str, tuple[str, ...]]]
+"""``guess(words, ontology) -> (type or "", nearest types)``: a type for unknown words."""
+
+
+PLANNED_FAMILIES = ("pick_and_place", "pick_two_and_place", "place_in_closed",
+                    "pick_heat_and_place", "pick_cool_and_place", "pick_clean_and_place",
+                    "look_at_in_light")
+"""The families robomem's planners carry out (``pick_movable_and_place`` is read, not yet done)."""
 
 
 class InstructionError(ValueError):
@@ -43,6 +57,11 @@ class Goal:
     count: int = 1
     appliance: str = field(default="", repr=False, compare=False)  # the world's, for the role
     switch: str = field(default="", repr=False, compare=False)  # what is switched on and off
+    movable: str = field(default="", repr=False, compare=False)  # a container carried along
+    sliced: bool = field(default=False, repr=False, compare=False)  # a slice of the object
+    object_candidates: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    target_candidates: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    """Types an ambiguous word may mean ("the lamp": either lamp type); memory decides."""
 
     @property
     def appliances(self) -> tuple[str, ...]:
@@ -65,6 +84,12 @@ def object_type(phrase: str, ontology: Ontology | None = None) -> str:
         if p.endswith(" " + k):
             return vocab[k]
     raise InstructionError(f"unknown object {phrase!r}")
+
+
+def _exact_type(phrase: str, ontology: Ontology) -> str:
+    """The type a bare noun phrase ("a mug", "the desk lamp") names exactly, else ""."""
+    p = re.sub(rf"^{ARTICLE}\s+", "", phrase.strip().lower())
+    return ontology.words().get(re.sub(r"\s+", " ", p), "")
 
 
 def _default_ontology() -> Ontology:
@@ -104,26 +129,72 @@ def make_goal(family: str, object_type: str, target_type: str, count: int = 1,
                 (role.switch or "") if role else "")
 
 
-def parse_instruction(text: str, ontology: Ontology | None = None) -> Goal:
-    """Parse an instruction; raises :class:`InstructionError` naming what it could not read.
+def parse_instruction(text: str, ontology: Ontology | None = None,
+                      guess: TypeGuesser | None = None) -> Goal:
+    """Parse an instruction; raises :class:`InstructionError` saying what it could not read.
+
+    The strict templates (the forms robomem's own tasks use) are tried first; any other
+    phrasing is read by :func:`robomem.planners.phrasing.read`.
 
     Args:
         text: the instruction.
         ontology: the world's object vocabulary (default: the default embodiment's).
+        guess: maps words the ontology does not know to a type by meaning, or ``None`` (see
+            :mod:`robomem.planners.vocabulary`); without it an unknown word is an error.
     """
     ontology = ontology or _default_ontology()
     s = re.sub(r"\s+", " ", text.strip().lower()).rstrip(".!")
     if not s:
         raise InstructionError("empty instruction")
+    if len(s) > MAX_INSTRUCTION_CHARS:
+        raise InstructionError(f"instruction of {len(s)} characters; at most "
+                               f"{MAX_INSTRUCTION_CHARS}")
     for family, pattern in _PATTERNS:
         m = re.match(pattern, s)
         if m is None:
             continue
-        obj = object_type(m.group("o"), ontology)
-        target_phrase = re.sub(r"\s+light$", " lamp", m.group("r"))
-        target = object_type(target_phrase, ontology)
-        return make_goal(family, obj, target, 2 if family == "pick_two_and_place" else 1,
+        obj = _exact_type(m.group("o"), ontology)
+        target = _exact_type(re.sub(r"\s+light$", " lamp", m.group("r")), ontology)
+        if not (obj and target):
+            break  # more than a bare type name: read it freely
+        goal = make_goal(family, obj, target, 2 if family == "pick_two_and_place" else 1,
                          ontology)
-    raise InstructionError(f"cannot parse instruction {text!r}; expected e.g. 'Put a mug on the "
-                           "shelf.', 'Heat an apple and put it on the table.' or 'Examine a "
-                           "book under the desk lamp.'")
+        kinds_o, kinds_t = ontology.kinds_of(obj), ontology.kinds_of(target)
+        return replace(goal, object_candidates=(obj, *kinds_o) if kinds_o else (),
+                       target_candidates=(target, *kinds_t) if kinds_t else ())
+    return _from_reading(read(text, ontology), text, ontology, guess)
+
+
+def _resolve(m: Mention | None, words: str, missing: str, text: str, ontology: Ontology,
+             guess: TypeGuesser | None) -> tuple[str, tuple[str, ...]]:
+    if m is not None:
+        return m.types[0], (m.types if m.ambiguous else ())
+    if not words:
+        raise InstructionError(f"{text.strip()!r} {missing}")
+    if guess is not None:
+        found, nearest = guess(words, ontology)
+        if found:
+            return found, ()
+        raise InstructionError(f"I don't know what {words!r} is; nearest known: "
+                               f"{', '.join(nearest) or 'none'}")
+    raise InstructionError(f"I don't know what {words!r} is (in {text.strip()!r})")
+
+
+def _from_reading(r: Reading, text: str, ontology: Ontology,
+                  guess: TypeGuesser | None) -> Goal:
+    if not r.family:
+        raise InstructionError(f"cannot tell what to do in {text.strip()!r}: I can put, move, "
+                               f"heat, cool, clean or slice things, and look at them under a "
+                               f"lamp")
+    look = r.family == "look_at_in_light"
+    obj, obj_alts = _resolve(r.object, r.object_words, "does not say what to look at" if look
+                             else "does not say what to move", text, ontology, guess)
+    if r.target is None and r.unfit_target is not None:
+        raise InstructionError(f"{text.strip()!r}: a {r.unfit_target.types[0]} cannot hold "
+                               f"things in this world")
+    target, target_alts = _resolve(r.target, r.target_words, "does not say which lamp" if look
+                                   else f"does not say where to put the {obj}", text, ontology,
+                                   guess)
+    goal = make_goal(r.family, obj, target, r.count, ontology)
+    return replace(goal, movable=r.movable.types[0] if r.movable else "", sliced=r.sliced,
+                   object_candidates=obj_alts, target_candidates=target_alts)

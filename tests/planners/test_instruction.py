@@ -46,8 +46,10 @@ def test_paraphrases(text: str, expected: Goal) -> None:
 
 @pytest.mark.parametrize("text, needle", [
     ("", "empty instruction"),
-    ("Dance with the sofa.", "cannot parse instruction 'Dance with the sofa.'"),
-    ("Put a unicorn on the shelf.", "unknown object 'a unicorn'"),
+    ("Dance with the sofa.", "cannot tell what to do in 'Dance with the sofa.'"),
+    ("Put a unicorn on the shelf.", "I don't know what 'unicorn' is"),
+    ("Put a mug.", "does not say where to put the Mug"),
+    ("Turn on the desk lamp.", "does not say what to look at"),
 ])
 def test_unparseable_instructions_say_why(text: str, needle: str) -> None:
     with pytest.raises(InstructionError, match=needle):
