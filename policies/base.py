@@ -44,6 +44,14 @@ class Policy(ABC):
     def end_episode(self, success: bool, steps: int) -> None:  # noqa: B027  (optional hook)
         """The episode ended (the env's verdict); memory-keeping policies learn and save here."""
 
+    def notes(self) -> list[str]:
+        """What the episode's record should say in words (empty by default).
+
+        Why the policy gave up, how it read the instruction; read once per episode, after
+        ``end_episode``.
+        """
+        return []
+
     def stats(self) -> dict[str, float]:
         """Counters for the run metrics (planner calls, replans, ...); empty by default."""
         return {}

@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import ctypes
+import logging
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -54,9 +55,15 @@ from robomem.memory.system import MemorySystem, MemorySystemConfig, build_module
 from robomem.percept import EVENT_APPEARED, Percept
 from robomem.planners.base import PlanContext, Planner, planner_class
 from robomem.planners.critic import Critic, CriticChain
-from robomem.planners.instruction import Goal, InstructionError, parse_instruction
+from robomem.planners.instruction import (
+    PLANNED_FAMILIES,
+    Goal,
+    InstructionError,
+    parse_instruction,
+)
 from robomem.planners.llm import LLMConfig, LLMPlanner
 from robomem.planners.loop_detector import BREAK, GIVE_UP, LoopDetector
+from robomem.planners.vocabulary import MeaningGuesser
 from robomem.policies.base import Policy
 from robomem.policies.executor import Executor, ExecutorConfig
 from robomem.preprocess.preprocessor import Preprocessor, PreprocessorConfig
@@ -101,6 +108,8 @@ def release_free_heap() -> bool:
     _MALLOC_TRIM(0)
     return True
 
+
+log = logging.getLogger(__name__)
 
 @dataclass
 class AgentConfig:
@@ -148,6 +157,7 @@ class MemoryAgent(Policy):
     """The full agent; see the module docstring."""
 
     name = "agent"
+    supported_families: tuple[str, ...] = PLANNED_FAMILIES
 
     def __init__(self, cfg: AgentConfig | None = None,
                  embodiment: Embodiment | None = None) -> None:
@@ -201,6 +211,8 @@ class MemoryAgent(Policy):
         self.timings_ms: dict[str, Reservoir] = {}  # bounded over a lifelong run
         self.counters: dict[str, float] = {}
         self.last_percept: Percept | None = None
+        self.guesser = MeaningGuesser()  # unknown words -> types by meaning (MiniLM, lazily)
+        self._notes: list[str] = []
 
     def _add_worldmodel_critic(self, path: str, threshold: float) -> None:
         from robomem.planners.worldmodel_critic import WorldModelCritic
@@ -257,14 +269,19 @@ class MemoryAgent(Policy):
         self._subgoal_seen = 0
         self.plan, self.frames = [], []
         self.counters = {"loop_breaks": 0.0, "skills": 0.0, "skill_failures": 0.0}
+        self._notes = []
         if self.critic is not None:
             self.critic.begin_episode()
         try:
-            self.goal = parse_instruction(obs.instruction, self.embodiment.ontology)
-            self.planner.reset(self.goal)
+            self.goal = self._read(obs.instruction)
             self.error = None
+            self._note_reading(self.goal)
+            self._resolve_goal()
+            self.planner.reset(self.goal)
         except InstructionError as e:
             self.goal, self.error = None, str(e)
+            self._notes.append(f"could not read the instruction: {e}")
+            log.info("episode %d: %s", self.system.next_episode, self._notes[-1])
         if self._in_episode:  # the last episode was never ended: do not reuse its index
             self.system.next_episode = max(self.system.next_episode, self.episode + 1)
         self.episode = self.system.next_episode
@@ -277,6 +294,9 @@ class MemoryAgent(Policy):
         """Perceive, remember, plan, execute: one primitive action."""
         if self.error is not None:
             return Action(Primitive.DONE)  # an instruction it cannot read: a clean failure
+        if self.planner.subgoal_index == 0 and self._resolve_goal():
+            assert self.goal is not None
+            self.planner.reset(self.goal)  # memory settled which thing a word meant
         t0 = time.perf_counter()
         percept = self.preprocessor.process(obs, self.last_action)
         t1 = time.perf_counter()
@@ -304,6 +324,62 @@ class MemoryAgent(Policy):
         self.last_obs = obs
         self.step_index += 1
         return action
+
+    def notes(self) -> list[str]:
+        """How the instruction was read and resolved, and why the agent gave up if it did."""
+        return list(self._notes)
+
+    def _read(self, text: str) -> Goal:
+        """The instruction's goal, read by rules or else by the planner's language model.
+
+        The model is asked only with ``planner=llm``; its answer is validated against the
+        families and the ontology.
+        """
+        try:
+            return parse_instruction(text, self.embodiment.ontology, self.guesser)
+        except InstructionError as e:
+            if not isinstance(self.planner, LLMPlanner):
+                raise
+            from robomem.planners.llm_reader import read_with_model
+
+            self._notes.append(f"the rule-based reader could not: {e}; asked the language model")
+            goal = read_with_model(self.planner.model, text, self.embodiment.ontology)
+            self._notes.append("the language model read it")
+            return goal
+
+    def _note_reading(self, goal: Goal) -> None:
+        """Record how a free-form instruction was read (families, slices, containers)."""
+        extra = [f"{goal.count} of them" if goal.count > 1 else "",
+                 "a slice" if goal.sliced else "", f"carried in a {goal.movable}"
+                 if goal.movable else ""]
+        tail = "; ".join(x for x in extra if x)
+        self._notes.append(f"read as {goal.family}: {goal.object_type} -> {goal.target_type}"
+                           + (f" ({tail})" if tail else ""))
+        if goal.family not in self.supported_families:
+            raise InstructionError(f"the instruction asks for {goal.family}, which this agent "
+                                   f"cannot do yet (it can: {', '.join(self.supported_families)})")
+
+    def _resolve_goal(self) -> bool:
+        """Let memory decide what an ambiguous word means; True if the goal changed."""
+        g = self.goal
+        if g is None:
+            return False
+        changed = False
+        for slot, alts in (("object_type", g.object_candidates),
+                           ("target_type", g.target_candidates)):
+            current = getattr(g, slot)
+            if not alts or self.memory.where_is(current):
+                continue
+            known = [t for t in alts if t != current and self.memory.where_is(t)]
+            if known:
+                g = replace(g, object_type=known[0]) if slot == "object_type" else \
+                    replace(g, target_type=known[0])
+                changed = True
+                self._notes.append(f"the word for {current} may mean {', '.join(alts)}; memory "
+                                   f"knows a {known[0]} and no {current}, so {known[0]}")
+                log.info("episode %d: %s", self.episode, self._notes[-1])
+        self.goal = g
+        return changed
 
     def end_episode(self, success: bool, steps: int) -> None:
         """Give memory the outcome; with a store, commit the episode in one transaction."""

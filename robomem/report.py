@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+MAX_NOTED = 50  # failed episodes whose notes the report lists
+
 
 def write_plots(folder: Path, episodes: list[dict[str, Any]]) -> list[Path]:
     """Success rate per task family and the distribution of episode lengths."""
@@ -37,8 +39,9 @@ def write_plots(folder: Path, episodes: list[dict[str, Any]]) -> list[Path]:
     return [path]
 
 
-def write_report(folder: Path, name: str, policy: str, m: dict[str, Any]) -> Path:
-    """A short markdown summary next to the metrics."""
+def write_report(folder: Path, name: str, policy: str, m: dict[str, Any],
+                 episodes: list[dict[str, Any]] | None = None) -> Path:
+    """A short markdown summary next to the metrics (with the policy's notes on failures)."""
     lo, hi = m["success_ci95"]
     sps = m["steps_per_success"]
     lines = [
@@ -62,6 +65,16 @@ def write_report(folder: Path, name: str, policy: str, m: dict[str, Any]) -> Pat
     lines += ["", "| latency | p50 ms | p99 ms |", "| --- | --- | --- |"]
     for k, v in m["latency"].items():
         lines.append(f"| {k} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |")
+    noted = [e for e in episodes or [] if e.get("notes") and not e.get("success")]
+    if noted:
+        lines += ["", "## Why episodes failed (the agent's own account)", "",
+                  "| seed | episode | instruction | notes |", "| --- | --- | --- | --- |"]
+        for e in noted[:MAX_NOTED]:
+            text = "; ".join(e["notes"]).replace("|", "/")
+            instr = str(e.get("instruction", "")).replace("|", "/")
+            lines.append(f"| {e['seed']} | {e['index']} | {instr[:80]} | {text[:300]} |")
+        if len(noted) > MAX_NOTED:
+            lines.append(f"\n{len(noted) - MAX_NOTED} more in episodes.jsonl")
     lines += ["", "![episodes](episodes.png)", ""]
     path = folder / "report.md"
     path.write_text("\n".join(lines))

@@ -22,7 +22,7 @@ import shutil
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +65,7 @@ class EpisodeRecord:
     reference_steps: int | None = None  # the oracle's steps for the same episode
     spl: float | None = None  # success weighted by (oracle steps / max(oracle, own steps))
     task: dict[str, Any] | None = None  # the env's task, to replay the same sequence later
+    notes: list[str] = field(default_factory=list)  # the policy's account (why it gave up, ...)
 
 
 EpisodeHook = Callable[[EpisodeRecord, Policy], None]
@@ -215,7 +216,7 @@ def _run_episodes(cfg: RunConfig, out: Path, tag: str, store: Store | None,
     metrics["policy"] = tag
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     write_plots(out, records_as_dicts(records))
-    write_report(out, cfg.name, cfg.policy, metrics)
+    write_report(out, cfg.name, cfg.policy, metrics, records_as_dicts(records))
     return RunResult(out, metrics, records)
 
 
@@ -289,7 +290,7 @@ def _episode(env: gym.Env[Any, Any], policy: Policy, seed: int, k: int,
     spl_value = (ref / max(ref, steps) if success and ref else 0.0) if ref is not None else None
     return EpisodeRecord(seed, k, obs.instruction, str(env_task.get("family", "")), success,
                          steps, failed, time.perf_counter() - t0, dict(policy.stats()), ref,
-                         spl_value, env_task or None)
+                         spl_value, env_task or None, list(policy.notes()))
 
 
 def summarize(records: list[EpisodeRecord],

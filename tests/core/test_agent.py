@@ -11,6 +11,7 @@ from robomem.envs.household.house import GRID
 from robomem.memory.builtin import SpatialModule
 from robomem.memory.system import MemorySystemConfig
 from robomem.planners.critic import CriticChain
+from robomem.planners.instruction import parse_instruction
 from tests.fixtures.household import make_env, make_sim, render_now
 from tests.fixtures.world import HOUSEHOLD
 
@@ -54,8 +55,10 @@ def test_unparseable_instruction_is_a_clean_failed_episode() -> None:
     obs.instruction = "Sing a song to the fridge."
     agent = MemoryAgent(AgentConfig())
     agent.reset(obs)
-    assert agent.error is not None and "cannot parse" in agent.error
+    assert agent.error is not None and "cannot tell what to do" in agent.error
     assert agent.act(obs).name == "done"
+    agent.end_episode(False, 1)
+    assert agent.notes() == [f"could not read the instruction: {agent.error}"]
 
 
 def test_bad_memory_mode_names_the_choices() -> None:
@@ -133,3 +136,39 @@ def test_ablations_configure_the_memory_system() -> None:
     assert baseline.system.names == ["spatial"]
     for a in (no_spatial, no_critic, baseline):
         a.close()
+
+
+def test_memory_decides_what_an_ambiguous_word_means_and_says_so() -> None:
+    env = make_env(64, 64)
+    o, info = env.reset(seed=0)
+    obs = HOUSEHOLD.observe(o, info)
+    obs.instruction = "Examine a book under the lamp."
+    agent = MemoryAgent(AgentConfig())
+    try:
+        default = parse_instruction(obs.instruction, HOUSEHOLD.ontology).target_type
+        other = next(t for t in ("DeskLamp", "FloorLamp") if t != default)
+        mem = agent.memory
+        mem.where_is = lambda label: [object()] if label == other else []  # type: ignore[method-assign]
+        agent.reset(obs)
+        assert agent.goal is not None and agent.goal.target_type == other
+        assert any(f"memory knows a {other} and no {default}" in n for n in agent.notes())
+        assert agent.notes()[0].startswith("read as look_at_in_light: Book -> ")
+    finally:
+        agent.close()
+        env.close()
+
+
+def test_a_family_the_planner_cannot_do_is_a_reasoned_failure() -> None:
+    env = make_env(64, 64)
+    o, info = env.reset(seed=0)
+    obs = HOUSEHOLD.observe(o, info)
+    obs.instruction = "Put a bowl with a watch in it on the shelf."
+    agent = MemoryAgent(AgentConfig())
+    try:
+        agent.reset(obs)
+        assert agent.error is not None and "pick_movable_and_place" in agent.error
+        assert agent.act(obs).name == "done"
+        assert "cannot do yet" in agent.notes()[-1]
+    finally:
+        agent.close()
+        env.close()

@@ -11,7 +11,7 @@ import pytest
 
 from robomem.cli import main
 from robomem.config import load_config
-from robomem.runner import run, wilson
+from robomem.runner import make_env, run, wilson
 
 SMALL = ["env.width=64", "env.height=64"]
 
@@ -97,3 +97,19 @@ def test_wilson_interval() -> None:
     lo, hi = wilson(8, 10)
     assert 0.45 < lo < 0.8 < hi < 0.97
     assert wilson(0, 0) == (0.0, 0.0)
+
+
+def test_an_unreadable_instruction_is_a_recorded_reason_not_a_silent_done(tmp_path: Path) -> None:
+    cfg = load_config(None, [*SMALL, "episodes=1", "seeds=[0]", f"out={tmp_path}",
+                             "spl=false", "agent.modules.options.episodic.encoder=hash"])
+    env = make_env(cfg)
+    _, info = env.reset(seed=0)
+    env.close()
+    task = {**info["task"], "instruction": "Juggle it near the counter top"}  # no verb we know
+    res = run(cfg, progress=False, tasks={0: [task]})
+    rec = json.loads((res.folder / "episodes.jsonl").read_text().splitlines()[0])
+    assert not rec["success"] and rec["steps"] == 1
+    assert rec["notes"] and "could not read the instruction: cannot tell what to do" in \
+        rec["notes"][0]
+    report = (res.folder / "report.md").read_text()
+    assert "Why episodes failed" in report and "cannot tell what to do" in report
