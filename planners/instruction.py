@@ -59,6 +59,7 @@ class Goal:
     switch: str = field(default="", repr=False, compare=False)  # what is switched on and off
     movable: str = field(default="", repr=False, compare=False)  # a container carried along
     sliced: bool = field(default=False, repr=False, compare=False)  # a slice of the object
+    source: str = field(default="", repr=False, compare=False)  # where it starts ("from the X")
     object_candidates: tuple[str, ...] = field(default=(), repr=False, compare=False)
     target_candidates: tuple[str, ...] = field(default=(), repr=False, compare=False)
     """Types an ambiguous word may mean ("the lamp": either lamp type); memory decides."""
@@ -197,4 +198,5 @@ def _from_reading(r: Reading, text: str, ontology: Ontology,
                                    guess)
     goal = make_goal(r.family, obj, target, r.count, ontology)
     return replace(goal, movable=r.movable.types[0] if r.movable else "", sliced=r.sliced,
-                   object_candidates=obj_alts, target_candidates=target_alts)
+                   object_candidates=obj_alts, target_candidates=target_alts,
+                   source=r.source.types[0] if r.source else "")

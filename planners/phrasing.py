@@ -93,6 +93,7 @@ class Reading:
     object_words: str = ""
     target_words: str = ""
     unfit_target: Mention | None = None  # a known thing named as the place, that holds nothing
+    source: Mention | None = None  # where the object starts ("from the dresser")
 
 
 def _kinds(m: Mention, onto: Ontology) -> tuple[bool, bool, bool]:
@@ -277,9 +278,11 @@ def read(text: str, ontology: Ontology) -> Reading:
     if target is None:
         unfit = next((m for m in things if m is not obj and m is not movable and
                       m.start > (obj.end if obj else 0) and _follows_to_prep(toks, m)), None)
+    source = next((m for m in things if m is not obj and m is not target and m is not movable
+                   and kinds[id(m)][1] and _is_source(toks, m)), None)
     obj_words = "" if obj is not None else _gap_words(
         toks, (last_verb + 1) if last_verb >= 0 else 0,
         target.start if target is not None else len(toks))
     return Reading(family, obj, target, movable, count, sliced, obj_words,
                    "" if target is not None or unfit is not None else _gap_words(
-                       toks, obj.end if obj is not None else 0, len(toks)), unfit)
+                       toks, obj.end if obj is not None else 0, len(toks)), unfit, source)

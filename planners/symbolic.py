@@ -247,6 +247,11 @@ class SymbolicPlanner(Planner):
                 if guided is not None:
                     sg.guided += 1
                     return guided
+            source = self.goal.source if self.goal is not None else ""
+            if source and len(cands) > 1:  # "the vase from the dresser": that one if known
+                on_source = [n for n in cands if n.parent and (p := scene.node(n.parent))
+                             is not None and p.label == source]
+                cands = on_source or cands
             if cands:
                 node = cands[0] if len(cands) == 1 else self._nearest(cands, ctx)
                 parent = scene.node(node.parent) if node.parent else None

@@ -351,7 +351,7 @@ class MemoryAgent(Policy):
         """Record how a free-form instruction was read (families, slices, containers)."""
         extra = [f"{goal.count} of them" if goal.count > 1 else "",
                  "a slice" if goal.sliced else "", f"carried in a {goal.movable}"
-                 if goal.movable else ""]
+                 if goal.movable else "", f"from the {goal.source}" if goal.source else ""]
         tail = "; ".join(x for x in extra if x)
         self._notes.append(f"read as {goal.family}: {goal.object_type} -> {goal.target_type}"
                            + (f" ({tail})" if tail else ""))

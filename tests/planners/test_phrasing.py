@@ -66,6 +66,8 @@ def test_slices_movables_and_ambiguous_words_are_kept() -> None:
     assert g.sliced and g.object_type == "Lettuce" and g.target_type == "GarbageCan"
     g = parse_instruction("Put a pan with a spatula in it on the counter.", ONTO)
     assert (g.movable, g.object_type) == ("Pan", "Spatula")
+    g = parse_instruction("Move a vase from the dresser to the safe.", ONTO)
+    assert (g.source, g.target_type) == ("Dresser", "Safe")  # where it starts, where it goes
     g = parse_instruction("Examine a book under the lamp.", ONTO)
     assert set(g.target_candidates) == {"DeskLamp", "FloorLamp"}  # memory decides which
     g = parse_instruction("Put a knife in the drawer.", ONTO)

@@ -183,3 +183,28 @@ def test_a_near_identical_past_episode_beats_an_old_belief() -> None:
     s = old.next_skill(c)
     assert (s.name, s.target) == (OPEN, "Cabinet|1")  # a belief from another day: check first
     assert old.next_skill(c).name == PICKUP  # looked there: back to the map's belief
+
+
+def test_the_object_where_the_sentence_says_it_starts_is_picked() -> None:
+    import numpy as np
+
+    from robomem.geometry import AABB
+    from robomem.memory.spatial import SpatialMemory
+    from robomem.percept import Detection
+    from robomem.planners.instruction import parse_instruction
+    from tests.fixtures.world import HOUSEHOLD
+
+    table = Detection("DiningTable|1", "DiningTable",
+                      AABB(np.array([0.0, 0.0, 2.6]), np.array([1.0, 0.75, 3.4])))
+    far_mug = Detection("Mug|2", "Mug", AABB(np.array([0.4, 0.75, 3.0]), np.array([0.5, 0.85,
+                                                                                    3.1])))
+    mem = SpatialMemory()
+    mem.write(percept([MUG, COUNTER, table, far_mug]))
+    assert {mem.scene.node(n.parent).label for n in mem.scene.find("Mug")  # type: ignore[union-attr]
+            if n.parent} == {"CounterTop", "DiningTable"}
+    for host, want in (("dining table", "Mug|2"), ("counter", "Mug|1")):
+        goal = parse_instruction(f"Move the mug from the {host} to the shelf.",
+                                 HOUSEHOLD.ontology)
+        planner = SymbolicPlanner()
+        planner.reset(goal)
+        assert planner.next_skill(ctx(mem, percept([]))).target == want, host
