@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,3 +84,30 @@ class AABB:
     def from_dict(cls, d: dict[str, list[float]]) -> AABB:
         """Inverse of :meth:`to_dict`."""
         return cls(np.asarray(d["lo"], np.float64), np.asarray(d["hi"], np.float64))
+
+
+def pinhole_intrinsics(width: int, height: int, fov_deg: float) -> NDArray[np.float64]:
+    """Pinhole matrix for a vertical field of view ``fov_deg`` (AI2-THOR's convention).
+
+    OpenCV's pixel convention: pixel ``(u, v)`` (column, row) has its centre at integer
+    coordinates, so the principal point of a centred camera is ``((W - 1) / 2, (H - 1) / 2)``
+    and a pixel back-projects as ``[(u - cx) d / fx, (v - cy) d / fy, d]``.
+    """
+    f = (height / 2) / math.tan(math.radians(fov_deg) / 2)
+    return np.array([[f, 0.0, (width - 1) / 2], [0.0, f, (height - 1) / 2], [0.0, 0.0, 1.0]])
+
+
+def camera_to_world(position: tuple[float, float, float], yaw: float,
+                    horizon: float) -> NDArray[np.float64]:
+    """Camera-to-world 4x4 (OpenCV camera axes: x right, y down, z forward).
+
+    For a camera at ``position`` with robomem's yaw (0 faces +z, 90 faces -x) and pitch
+    (positive looking down).
+    """
+    t, p = math.radians(yaw), math.radians(horizon)
+    fwd = np.array([-math.sin(t) * math.cos(p), -math.sin(p), math.cos(t) * math.cos(p)])
+    right = np.array([-math.cos(t), 0.0, -math.sin(t)])
+    down = np.cross(fwd, right)
+    m = np.eye(4)
+    m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = right, down, fwd, position
+    return m

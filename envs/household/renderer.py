@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +31,7 @@ from robomem.envs.household.meshes import (
     structure_mesh,
 )
 from robomem.envs.household.navigation import distances_to_rects, rect_array
+from robomem.geometry import camera_to_world, pinhole_intrinsics
 
 MIN_IMAGE_SIZE = 8  # pixels per side
 MAX_IMAGE_SIZE = 2048  # pixels per side: 4 M rays per frame, 100 MB per ray buffer
@@ -42,27 +42,8 @@ _Rays = tuple[NDArray[np.float32], NDArray[np.float64]]  # (N, 6) ray buffer, ro
 _SUN = np.array([0.55, 0.75, 0.3]) / np.linalg.norm([0.55, 0.75, 0.3])
 
 
-def intrinsics(width: int, height: int, fov_deg: float) -> NDArray[np.float64]:
-    """Pinhole matrix for a vertical field of view ``fov_deg`` (AI2-THOR's convention).
-
-    OpenCV's pixel convention: pixel ``(u, v)`` (column, row) has its centre at integer
-    coordinates, so the principal point of a centred camera is ``((W - 1) / 2, (H - 1) / 2)``
-    and a pixel back-projects as ``[(u - cx) d / fx, (v - cy) d / fy, d]``.
-    """
-    f = (height / 2) / math.tan(math.radians(fov_deg) / 2)
-    return np.array([[f, 0.0, (width - 1) / 2], [0.0, f, (height - 1) / 2], [0.0, 0.0, 1.0]])
-
-
-def camera_pose(position: tuple[float, float, float], yaw: float,
-                horizon: float) -> NDArray[np.float64]:
-    """Camera-to-world 4x4 (OpenCV camera axes: x right, y down, z forward)."""
-    t, p = math.radians(yaw), math.radians(horizon)
-    fwd = np.array([-math.sin(t) * math.cos(p), -math.sin(p), math.cos(t) * math.cos(p)])
-    right = np.array([-math.cos(t), 0.0, -math.sin(t)])
-    down = np.cross(fwd, right)
-    m = np.eye(4)
-    m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = right, down, fwd, position
-    return m
+intrinsics = pinhole_intrinsics  # robomem.geometry's, under the simulator's old names
+camera_pose = camera_to_world
 
 
 @dataclass
