@@ -13,6 +13,7 @@ ENVS.add("robomem/Household-v0", "robomem.envs.household.env:HouseholdEnv")
 
 # Embodiment name -> "module:Class", resolved on first use.
 EMBODIMENTS.add_lazy("household", "robomem.envs.household.embodiment:HouseholdEmbodiment")
+EMBODIMENTS.add_lazy("ai2thor", "robomem.envs.ai2thor.embodiment:AI2THOREmbodiment")
 
 
 def register_envs() -> None:
