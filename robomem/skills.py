@@ -20,24 +20,16 @@ from robomem.primitives import Primitive
 
 NAVIGATE = "navigate_to"
 EXPLORE = "explore"
-PICKUP = "pickup"
-PUT = "put"
-OPEN = "open"
-CLOSE = "close"
-TOGGLE_ON = "toggle_on"
-TOGGLE_OFF = "toggle_off"
-DONE = "done"
+# The interaction skills end in the primitive of the same name (robomem.primitives; each
+# embodiment names it in its world's words), and so does ``done``.
+PICKUP, PUT = Primitive.PICKUP.value, Primitive.PUT.value
+OPEN, CLOSE = Primitive.OPEN.value, Primitive.CLOSE.value
+TOGGLE_ON, TOGGLE_OFF = Primitive.TOGGLE_ON.value, Primitive.TOGGLE_OFF.value
+DONE = Primitive.DONE.value
 
-# Skills that end with one object action on ``Skill.target``, and that primitive
-# (robomem.primitives; each embodiment names it in its world's words).
-INTERACTION_ACTIONS: dict[str, str] = {
-    PICKUP: Primitive.PICKUP.value,
-    PUT: Primitive.PUT.value,
-    OPEN: Primitive.OPEN.value,
-    CLOSE: Primitive.CLOSE.value,
-    TOGGLE_ON: Primitive.TOGGLE_ON.value,
-    TOGGLE_OFF: Primitive.TOGGLE_OFF.value,
-}
+INTERACTION_ACTIONS: dict[str, str] = {s: s for s in (PICKUP, PUT, OPEN, CLOSE, TOGGLE_ON,
+                                                      TOGGLE_OFF)}
+"""Skills that end with one object action on ``Skill.target``: skill -> that primitive."""
 TARGETED_SKILLS: tuple[str, ...] = (NAVIGATE, *INTERACTION_ACTIONS)
 SKILL_NAMES: tuple[str, ...] = (*TARGETED_SKILLS, EXPLORE, DONE)
 

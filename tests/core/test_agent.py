@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from robomem.memory.builtin import SpatialModule
 from robomem.memory.system import MemorySystemConfig
 from robomem.planners.critic import CriticChain
 from robomem.planners.instruction import parse_instruction
+from robomem.types import Observation
 from tests.fixtures.household import make_env, make_sim, render_now
 from tests.fixtures.world import HOUSEHOLD
 
@@ -48,17 +51,26 @@ def test_no_memory_baseline_runs_and_forgets() -> None:
     assert len(agent.memory.graph.nodes()) == 0 < nodes_after_first
 
 
-def test_unparseable_instruction_is_a_clean_failed_episode() -> None:
+def _first_view(instruction: str) -> tuple[Any, Observation]:
+    """A small Household env after reset, its first observation given ``instruction``."""
     env = make_env(64, 64)
-    o, info = env.reset(seed=0)
-    obs = HOUSEHOLD.observe(o, info)
-    obs.instruction = "Sing a song to the fridge."
+    obs = HOUSEHOLD.observe(*env.reset(seed=0))
+    obs.instruction = instruction
+    return env, obs
+
+
+def test_unparseable_instruction_is_a_clean_failed_episode() -> None:
+    env, obs = _first_view("Sing a song to the fridge.")
     agent = MemoryAgent(AgentConfig())
-    agent.reset(obs)
-    assert agent.error is not None and "cannot tell what to do" in agent.error
-    assert agent.act(obs).name == "done"
-    agent.end_episode(False, 1)
-    assert agent.notes() == [f"could not read the instruction: {agent.error}"]
+    try:
+        agent.reset(obs)
+        assert agent.error is not None and "cannot tell what to do" in agent.error
+        assert agent.act(obs).name == "done"
+        agent.end_episode(False, 1)
+        assert agent.notes() == [f"could not read the instruction: {agent.error}"]
+    finally:
+        agent.close()
+        env.close()
 
 
 def test_bad_memory_mode_names_the_choices() -> None:
@@ -139,10 +151,7 @@ def test_ablations_configure_the_memory_system() -> None:
 
 
 def test_memory_decides_what_an_ambiguous_word_means_and_says_so() -> None:
-    env = make_env(64, 64)
-    o, info = env.reset(seed=0)
-    obs = HOUSEHOLD.observe(o, info)
-    obs.instruction = "Examine a book under the lamp."
+    env, obs = _first_view("Examine a book under the lamp.")
     agent = MemoryAgent(AgentConfig())
     try:
         default = parse_instruction(obs.instruction, HOUSEHOLD.ontology).target_type
@@ -159,10 +168,7 @@ def test_memory_decides_what_an_ambiguous_word_means_and_says_so() -> None:
 
 
 def test_a_family_the_planner_cannot_do_is_a_reasoned_failure() -> None:
-    env = make_env(64, 64)
-    o, info = env.reset(seed=0)
-    obs = HOUSEHOLD.observe(o, info)
-    obs.instruction = "Put a bowl with a watch in it on the shelf."
+    env, obs = _first_view("Put a bowl with a watch in it on the shelf.")
     agent = MemoryAgent(AgentConfig())
     try:
         agent.reset(obs)
