@@ -10,6 +10,7 @@ from robomem.registry import Registry
 # Gymnasium id -> "module:Class" entry point.
 ENVS: Registry[str] = Registry("env", group="robomem.envs", resolve=False)
 ENVS.add("robomem/Household-v0", "robomem.envs.household.env:HouseholdEnv")
+ENVS.add("robomem/AI2THOR-v0", "robomem.envs.ai2thor.env:AI2THOREnv")
 
 # Embodiment name -> "module:Class", resolved on first use.
 EMBODIMENTS.add_lazy("household", "robomem.envs.household.embodiment:HouseholdEmbodiment")

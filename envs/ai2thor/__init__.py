@@ -1,5 +1,6 @@
-"""The AI2-THOR bridge (work in progress): frame conversions and its embodiment's data.
+"""The AI2-THOR bridge: ``robomem/AI2THOR-v0`` around ``ai2thor.controller.Controller``.
 
-The Gymnasium env around ``ai2thor.controller.Controller`` is not written yet; see
-``docs/ai2thor-protocol.md`` for the protocol notes it will build on.
+Frame conversions (``frames``), events to robomem's layout (``events``), the env (``env``), its
+run config (``config``) and its embodiment (``embodiment`` and ``data/embodiment.yaml``).
+Tasks are not posed yet (docs/environments.md).
 """

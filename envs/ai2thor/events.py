@@ -94,7 +94,8 @@ def event_to_gym(event: Any, fov: float, instruction: str = "", step: int = 0,
         keys.OBS_INTRINSICS: pinhole_intrinsics(w, h, fov),
         keys.OBS_CAMERA_POSE: camera_pose(md["agent"], md.get("cameraPosition")),
         keys.OBS_AGENT_POSE: pose.as_array(), keys.OBS_INSTRUCTION: instruction,
-        keys.OBS_STEP: np.int64(step), keys.OBS_TIMESTAMP: np.float64(timestamp),
+        keys.OBS_STEP: np.array(step, np.int64),
+        keys.OBS_TIMESTAMP: np.array(timestamp, np.float64),
     }
     info = {
         keys.INFO_LABELS: labels,

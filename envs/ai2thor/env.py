@@ -1,0 +1,232 @@
+"""robomem/AI2THOR-v0: the real AI2-THOR through ``ai2thor.controller.Controller``.
+
+Each step sends the action to the controller and turns the ``Event`` into robomem's standard
+gym layout (``robomem.envs.ai2thor.events``); the ``ai2thor`` embodiment maps AI2-THOR's
+failure messages to feedback codes. ``ai2thor`` is the ``thor`` extra and is imported only
+here. The first start downloads the Unity build for ``commit_id`` (about 500 MB) unless
+``local_executable_path`` names one; the build needs Vulkan (``platform="CloudRendering"``)
+or an X display (``Linux64``). Tasks are not posed yet: ``instruction`` is passed through and
+episodes end on ``Done`` or the step limit (docs/ai2thor-protocol.md says what is tested where).
+
+Example:
+    >>> from robomem.envs.ai2thor.env import AI2THOREnv
+    >>> env = AI2THOREnv(scene="FloorPlan1", width=64, height=64)  # nothing started yet
+    >>> int(env.action_space["action"].n)
+    15
+"""
+
+from __future__ import annotations
+
+import logging
+import string
+from typing import Any, ClassVar, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from robomem import keys
+from robomem.envs.ai2thor.events import event_to_gym
+from robomem.untrusted import quote
+
+__all__ = ["ACTIONS", "AI2THOREnv", "ThorUnavailable"]
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("MoveAhead", "MoveBack", "MoveLeft", "MoveRight", "RotateLeft", "RotateRight",
+           "LookUp", "LookDown", "PickupObject", "PutObject", "OpenObject", "CloseObject",
+           "ToggleObjectOn", "ToggleObjectOff", "Done")
+_OBJECT_ACTIONS = frozenset(ACTIONS[8:14])
+MAX_INSTRUCTION_CHARS = 2000
+INSTRUCTION_CHARSET = string.ascii_letters + string.digits + " .,;:!?'\"-()/&"
+BOUND = 1e6
+
+
+class ThorUnavailable(RuntimeError):
+    """AI2-THOR cannot start here; the message says which part is missing and what to do."""
+
+
+def _explain(e: BaseException) -> str:
+    text = str(e)
+    if "Unity process has exited" in text:
+        return ("the AI2-THOR Unity process exited at once: with platform=CloudRendering it "
+                "needs Vulkan (`vulkaninfo` must work), with Linux64 an X display (x_display)")
+    if "no build exists" in text or "Invalid commit_id" in text:
+        return f"no AI2-THOR build exists for that commit_id ({text[:120]})"
+    if isinstance(e, TimeoutError) or "timed out" in text:
+        return "the AI2-THOR process did not answer in time (server_start_timeout)"
+    return f"{type(e).__name__}: {text[:200]}"
+
+
+class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
+    """AI2-THOR behind robomem's gym layout (see the module docstring).
+
+    Args:
+        scene: an iTHOR FloorPlan name (a ProcTHOR house dict works too).
+        width, height: image size in pixels.
+        fov: vertical field of view in degrees.
+        grid_size: the move step (m); robomem's executor drives 0.25.
+        rotate_step: degrees per RotateLeft/RotateRight; robomem's executor drives 90.
+        visibility_distance: how far the agent can interact (m).
+        platform: ``"CloudRendering"``, ``"Linux64"`` or None (AI2-THOR's choice).
+        x_display: the X display for Linux64 (e.g. ``"0"``).
+        local_executable_path: a Unity build (or stand-in) to run instead of downloading one.
+        commit_id: the AI2-THOR build to fetch on first use.
+        instruction: the instruction every episode carries (tasks are not posed yet).
+        step_limit: steps before an episode is truncated.
+        controller_kwargs: anything else for ``Controller``.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 10,  # noqa: RUF012
+                                "robomem.embodiment": "ai2thor"}
+    # Starting needs the Unity build (or a stand-in): `robomem doctor` does not start it.
+    doctor_kwargs: ClassVar[dict[str, Any] | None] = None
+
+    def __init__(self, scene: str | dict[str, Any] = "FloorPlan1", width: int = 300,
+                 height: int = 300, fov: float = 90.0, grid_size: float = 0.25,
+                 rotate_step: float = 90.0, visibility_distance: float = 1.5,
+                 platform: str | None = None, x_display: str | None = None,
+                 local_executable_path: str | None = None, commit_id: str | None = None,
+                 instruction: str = "", step_limit: int = 500,
+                 controller_kwargs: dict[str, Any] | None = None,
+                 render_mode: str | None = None) -> None:
+        for name, v, lo, hi in (("width", width, 16, 4096), ("height", height, 16, 4096),
+                                ("step_limit", step_limit, 1, 100_000)):
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {quote(v)}")
+        if not 10.0 <= float(fov) <= 170.0:
+            raise ValueError(f"fov must be in [10, 170] degrees, got {quote(fov)}")
+        if platform not in (None, "CloudRendering", "Linux64"):
+            raise ValueError(f"platform must be None, 'CloudRendering' or 'Linux64', got "
+                             f"{quote(platform)}")
+        if len(instruction) > MAX_INSTRUCTION_CHARS or \
+                not set(instruction) <= set(INSTRUCTION_CHARSET):
+            raise ValueError(f"instruction must be at most {MAX_INSTRUCTION_CHARS} letters, "
+                             f"digits and {INSTRUCTION_CHARSET[62:]!r}, got {quote(instruction)}")
+        self.scene, self.width, self.height, self.fov = scene, width, height, float(fov)
+        self.grid_size, self.rotate_step = float(grid_size), float(rotate_step)
+        self.visibility_distance = float(visibility_distance)
+        self.platform, self.x_display = platform, x_display
+        self.local_executable_path, self.commit_id = local_executable_path, commit_id
+        self.instruction, self.step_limit = instruction, step_limit
+        self.controller_kwargs = dict(controller_kwargs or {})
+        self.render_mode = render_mode
+        self.controller: Any = None
+        self._event: Any = None
+        self._steps = 0
+        self._done = True
+        self.observation_space = spaces.Dict({
+            keys.OBS_RGB: spaces.Box(0, 255, (height, width, 3), np.uint8),
+            keys.OBS_DEPTH: spaces.Box(0.0, BOUND, (height, width), np.float32),
+            keys.OBS_SEGMENTATION: spaces.Box(0, 2**31 - 2, (height, width), np.int32),
+            keys.OBS_INTRINSICS: spaces.Box(-BOUND, BOUND, (3, 3), np.float64),
+            keys.OBS_CAMERA_POSE: spaces.Box(-BOUND, BOUND, (4, 4), np.float64),
+            keys.OBS_AGENT_POSE: spaces.Box(-BOUND, BOUND, (5,), np.float32),
+            keys.OBS_INSTRUCTION: spaces.Text(MAX_INSTRUCTION_CHARS,
+                                              charset=INSTRUCTION_CHARSET),
+            keys.OBS_STEP: spaces.Box(0, 100_000, (), np.int64),
+            keys.OBS_TIMESTAMP: spaces.Box(0.0, BOUND, (), np.float64),
+        })
+        self.action_space = spaces.Dict({keys.ACT_ACTION: spaces.Discrete(len(ACTIONS)),
+                                         keys.ACT_OBJECT: spaces.Text(200)})
+
+    # ------------------------------------------------------------------ controller
+    def _start(self) -> Any:
+        try:
+            from ai2thor.controller import Controller
+        except ImportError as e:
+            raise ThorUnavailable("robomem/AI2THOR-v0 needs the ai2thor package: pip install "
+                                  "'robomem[thor]'") from e
+        kwargs: dict[str, Any] = dict(
+            scene=self.scene, width=self.width, height=self.height, fieldOfView=self.fov,
+            gridSize=self.grid_size, rotateStepDegrees=self.rotate_step,
+            visibilityDistance=self.visibility_distance, renderDepthImage=True,
+            renderInstanceSegmentation=True, snapToGrid=True)
+        if self.local_executable_path:
+            kwargs["local_executable_path"] = self.local_executable_path
+        if self.commit_id:
+            kwargs["commit_id"] = self.commit_id
+        if self.x_display:
+            kwargs["x_display"] = self.x_display
+        if self.platform == "CloudRendering":
+            from ai2thor.platform import CloudRendering
+
+            kwargs["platform"] = CloudRendering
+        kwargs.update(self.controller_kwargs)
+        try:
+            return Controller(**kwargs)
+        except Exception as e:  # the controller raises plain Exceptions for Unity failures
+            raise ThorUnavailable(f"AI2-THOR could not start: {_explain(e)}") from e
+
+    # ------------------------------------------------------------------ gym api
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Start (or reset) the scene; the first observation."""
+        super().reset(seed=seed)
+        if self.controller is None:
+            self.controller = self._start()
+            self._event = self.controller.last_event
+        else:
+            self._event = self.controller.reset(self.scene)
+        self._steps, self._done = 0, False
+        return self._observe(self._event)
+
+    def step(self, action: Any) -> tuple[dict[str, Any], SupportsFloat, bool, bool,
+                                         dict[str, Any]]:
+        """One AI2-THOR action (``{"action": name or index, "object": objectId or 0}``)."""
+        if self.controller is None or self._done:
+            raise RuntimeError("call reset() before step() (and after an episode ends)")
+        name, obj = self._parse(action)
+        self._steps += 1
+        if name == "Done":
+            self._done = True
+            obs, info = self._observe(self._event, override=("Done", True, ""))
+            return obs, 0.0, True, False, info
+        try:
+            if name in _OBJECT_ACTIONS:
+                self._event = self.controller.step(action=name, objectId=obj or "")
+            else:
+                self._event = self.controller.step(action=name)
+            obs, info = self._observe(self._event)
+        except ValueError as e:  # the controller raises for an invalid action or argument
+            obs, info = self._observe(self._event, override=(name, False, str(e)[:300]))
+        truncated = self._steps >= self.step_limit
+        self._done = truncated
+        return obs, 0.0, False, truncated, info
+
+    def _parse(self, action: Any) -> tuple[str, str | None]:
+        if not isinstance(action, dict) or keys.ACT_ACTION not in action:
+            raise ValueError(f"an action is {{'action': name or index, 'object': objectId}}, "
+                             f"got {quote(action)}")
+        a = action[keys.ACT_ACTION]
+        if isinstance(a, int | np.integer) and not isinstance(a, bool) and \
+                0 <= int(a) < len(ACTIONS):
+            name = ACTIONS[int(a)]
+        elif isinstance(a, str) and a in ACTIONS:
+            name = a
+        else:
+            raise ValueError(f"unknown action {quote(a)}; known: {', '.join(ACTIONS)}")
+        obj = action.get(keys.ACT_OBJECT)
+        return name, obj if isinstance(obj, str) and obj else None
+
+    def _observe(self, event: Any, override: tuple[str, bool, str] | None = None
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+        obs, info = event_to_gym(event, self.fov, self.instruction, self._steps,
+                                 0.1 * self._steps)
+        if override is not None:
+            info[keys.INFO_ACTION_NAME], info[keys.INFO_ACTION_SUCCESS], \
+                info[keys.INFO_ACTION_ERROR] = override
+        info[keys.INFO_SUCCESS] = False  # tasks are not posed yet
+        return obs, info
+
+    def render(self) -> Any:
+        """The last RGB frame."""
+        return None if self._event is None else np.asarray(self._event.frame)
+
+    def close(self) -> None:
+        """Stop the Unity process."""
+        if self.controller is not None:
+            try:
+                self.controller.stop()
+            finally:
+                self.controller = None
