@@ -31,7 +31,7 @@ def _run(capsys: pytest.CaptureFixture[str], out: Path, *args: str) -> str:
 @pytest.mark.parametrize("override, needle", [
     ("seeds=[-1]", "seeds must be integers from 0"),
     ("agent.modules.modules=[nope]", "unknown memory module 'nope'"),
-    ("env.type=moon", "unknown env type 'moon'; known: household"),
+    ("env.type=moon", "unknown env type 'moon'; known: ai2thor, household"),
     ("agent.executor.nope=1", "agent.executor.nope"),
     ("env.step_limit=0", "env.step_limit must be at least 1"),
     ("env.id=robomem/Nope-v0", "unknown env"),

@@ -49,7 +49,7 @@ def test_overrides_apply_with_types() -> None:
     (["agent.executor.max_steps=many"], "agent.executor.max_steps"),
     (["agent.preprocess.nope=1"], "agent.preprocess.nope"),
     (["env.widht=3"], "'env.widht'"),
-    (["env.type=moon"], "unknown env type 'moon'; known: household"),
+    (["env.type=moon"], "unknown env type 'moon'; known: ai2thor, household"),
     (["env.type=[a]"], "env.type must name an env type"),
     (["env.id=''"], "env.id must name a Gymnasium env"),
     (["seeds=" + "[" * 5_000], "nested deeper"),
@@ -220,7 +220,7 @@ def test_a_third_party_env_config_registered_by_string(tmp_path: Path) -> None:
     assert isinstance(cfg.env, ToyEnvConfig) and cfg.env.gym_kwargs()["step_limit"] == 7
     with pytest.raises(ConfigError, match=r"at 'env\.width'.*ToyEnvConfig"):
         load_config(None, ["env.type=toy", "env.width=64"])  # a household key
-    with pytest.raises(ConfigError, match="known: fraction, household, toy"):
+    with pytest.raises(ConfigError, match="known: ai2thor, fraction, household, toy"):
         load_config(None, ["env.type=moon"])
     with pytest.raises(ConfigError, match="not an EnvConfig dataclass"):
         load_config(None, ["env.type=fraction"])

@@ -49,7 +49,7 @@ def test_cli_run_and_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     (["env.families=[juggling]"], "unknown task family 'juggling'"),
     (["env.id=robomem/Moon-v0"], "unknown env 'robomem/Moon-v0'"),
     (["env.widht=3"], "widht"),
-    (["env.type=moon"], "unknown env type 'moon'; known: household"),
+    (["env.type=moon"], "unknown env type 'moon'; known: ai2thor, household"),
     (["agent.executor.max_steps=lots"], "agent.executor.max_steps"),
 ])
 def test_cli_errors_are_clear(args: list[str], needle: str, tmp_path: Path,
