@@ -26,7 +26,8 @@ class AI2THOREnvConfig(EnvConfig):
         x_display: the X display for Linux64.
         local_executable_path: a Unity build to run instead of downloading one.
         commit_id: the AI2-THOR build to fetch on first use.
-        instruction: the instruction every episode carries (tasks are not posed yet).
+        instruction: the instruction of episodes without a task.
+        families: ALFRED task families to draw each episode's task from (None: no tasks).
     """
 
     type: str = "ai2thor"
@@ -40,3 +41,4 @@ class AI2THOREnvConfig(EnvConfig):
     local_executable_path: str | None = None
     commit_id: str | None = None
     instruction: str = ""
+    families: list[str] | None = None

@@ -5,8 +5,10 @@ gym layout (``robomem.envs.ai2thor.events``); the ``ai2thor`` embodiment maps AI
 failure messages to feedback codes. ``ai2thor`` is the ``thor`` extra and is imported only
 here. The first start downloads the Unity build for ``commit_id`` (about 500 MB) unless
 ``local_executable_path`` names one; the build needs Vulkan (``platform="CloudRendering"``)
-or an X display (``Linux64``). Tasks are not posed yet: ``instruction`` is passed through and
-episodes end on ``Done`` or the step limit (docs/ai2thor-protocol.md says what is tested where).
+or an X display (``Linux64``). With ``families`` (or a task in ``reset``'s options) each
+episode poses an ALFRED task, checked on the event metadata (``envs/ai2thor/tasks.py``);
+episodes end on success, ``Done`` or the step limit (docs/environments.md says what is tested
+where).
 
 Example:
     >>> from robomem.envs.ai2thor.env import AI2THOREnv
@@ -27,6 +29,8 @@ from gymnasium import spaces
 
 from robomem import keys
 from robomem.envs.ai2thor.events import event_to_gym
+from robomem.envs.ai2thor.tasks import FAMILIES as TASK_FAMILIES
+from robomem.envs.ai2thor.tasks import ThorTask, goal_met, instruction_for, sample_task
 from robomem.untrusted import quote
 
 __all__ = ["ACTIONS", "AI2THOREnv", "ThorUnavailable"]
@@ -72,9 +76,11 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
         x_display: the X display for Linux64 (e.g. ``"0"``).
         local_executable_path: a Unity build (or stand-in) to run instead of downloading one.
         commit_id: the AI2-THOR build to fetch on first use.
-        instruction: the instruction every episode carries (tasks are not posed yet).
+        instruction: the instruction of episodes without a task.
         step_limit: steps before an episode is truncated.
         controller_kwargs: anything else for ``Controller``.
+        families: task families to draw a task from at each reset (``envs/ai2thor/tasks.py``);
+            empty: no task unless ``reset(options={"task": {...}})`` gives one.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 10,  # noqa: RUF012
@@ -89,7 +95,7 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
                  local_executable_path: str | None = None, commit_id: str | None = None,
                  instruction: str = "", step_limit: int = 500,
                  controller_kwargs: dict[str, Any] | None = None,
-                 render_mode: str | None = None) -> None:
+                 render_mode: str | None = None, families: list[str] | None = None) -> None:
         for name, v, lo, hi in (("width", width, 16, 4096), ("height", height, 16, 4096),
                                 ("step_limit", step_limit, 1, 100_000)):
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
@@ -109,6 +115,12 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self.platform, self.x_display = platform, x_display
         self.local_executable_path, self.commit_id = local_executable_path, commit_id
         self.instruction, self.step_limit = instruction, step_limit
+        bad = [f for f in families or [] if f not in TASK_FAMILIES]
+        if bad:
+            raise ValueError(f"unknown task family {quote(bad[0])}; known: "
+                             f"{', '.join(TASK_FAMILIES)}")
+        self.families = list(families or [])
+        self.task: ThorTask | None = None
         self.controller_kwargs = dict(controller_kwargs or {})
         self.render_mode = render_mode
         self.controller: Any = None
@@ -169,7 +181,27 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
         else:
             self._event = self.controller.reset(self.scene)
         self._steps, self._done = 0, False
+        self.task = self._task(options)
         return self._observe(self._event)
+
+    def _task(self, options: dict[str, Any] | None) -> ThorTask | None:
+        """The episode's task: ``options["task"]``, else one drawn for ``families``."""
+        from robomem.envs.ai2thor.embodiment import AI2THOREmbodiment
+
+        onto = AI2THOREmbodiment().ontology
+        given = (options or {}).get("task")
+        if given is not None:
+            if not isinstance(given, dict) or given.get("family") not in TASK_FAMILIES:
+                raise ValueError(f"options['task'] must be a dict with a family in "
+                                 f"{', '.join(TASK_FAMILIES)}, got {quote(given)}")
+            fields = {k: given[k] for k in ("family", "object_type", "target_type", "count")
+                      if k in given}
+            task = ThorTask(**fields)
+            return ThorTask(task.family, task.object_type, task.target_type, task.count,
+                            str(given.get("instruction") or instruction_for(task, onto)))
+        if self.families:
+            return sample_task(self._event.metadata, self.np_random, onto, self.families)
+        return None
 
     def step(self, action: Any) -> tuple[dict[str, Any], SupportsFloat, bool, bool,
                                          dict[str, Any]]:
@@ -190,9 +222,11 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
             obs, info = self._observe(self._event)
         except ValueError as e:  # the controller raises for an invalid action or argument
             obs, info = self._observe(self._event, override=(name, False, str(e)[:300]))
-        truncated = self._steps >= self.step_limit
-        self._done = truncated
-        return obs, 0.0, False, truncated, info
+        success = self.task is not None and goal_met(self.task, self._event.metadata)
+        truncated = not success and self._steps >= self.step_limit
+        self._done = success or truncated
+        info[keys.INFO_SUCCESS] = success
+        return obs, 1.0 if success else 0.0, success, truncated, info
 
     def _parse(self, action: Any) -> tuple[str, str | None]:
         if not isinstance(action, dict) or keys.ACT_ACTION not in action:
@@ -211,12 +245,14 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
 
     def _observe(self, event: Any, override: tuple[str, bool, str] | None = None
                  ) -> tuple[dict[str, Any], dict[str, Any]]:
-        obs, info = event_to_gym(event, self.fov, self.instruction, self._steps,
-                                 0.1 * self._steps)
+        instruction = self.task.instruction if self.task is not None else self.instruction
+        obs, info = event_to_gym(event, self.fov, instruction, self._steps, 0.1 * self._steps)
         if override is not None:
             info[keys.INFO_ACTION_NAME], info[keys.INFO_ACTION_SUCCESS], \
                 info[keys.INFO_ACTION_ERROR] = override
-        info[keys.INFO_SUCCESS] = False  # tasks are not posed yet
+        info[keys.INFO_SUCCESS] = False
+        if self.task is not None:
+            info[keys.INFO_TASK] = self.task.as_dict()
         return obs, info
 
     def render(self) -> Any:
