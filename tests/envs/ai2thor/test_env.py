@@ -80,3 +80,21 @@ def test_bad_arguments_and_a_missing_package_say_what_to_do(monkeypatch: Any) ->
         env.reset()
     with pytest.raises(RuntimeError, match="call reset"):
         env.step({"action": "MoveAhead"})
+
+
+def test_robomem_run_with_the_shipped_ai2thor_launch_file(tmp_path: Any) -> None:
+    import json
+    from importlib import resources
+
+    from robomem.cli import main
+
+    exe = standin_kwargs()["local_executable_path"]
+    launch = str(resources.files("robomem.launch") / "ai2thor.yaml")
+    rc = main(["run", "--config", launch, f"env.local_executable_path={exe}", "env.x_display=0",
+               "env.families=[pick_and_place]", "env.width=96", "env.height=96", "episodes=1",
+               f"out={tmp_path}", "agent.modules.options.episodic.encoder=hash",
+               "--no-progress"])
+    assert rc == 0
+    (run,) = list(tmp_path.iterdir())
+    rec = json.loads((run / "episodes.jsonl").read_text().splitlines()[0])
+    assert rec["family"] == "pick_and_place" and rec["instruction"].startswith("Put ")
