@@ -327,7 +327,9 @@ def _smoke_env(env_id: str, entry_point: str) -> str:
     cls = getattr(importlib.import_module(module), cls_name)
     kwargs: dict[str, Any] | None = getattr(cls, "doctor_kwargs", {})
     if kwargs is None:  # the env says a step is not cheap: importing it is the check
-        return "importable (not stepped: too costly to start here)"
+        needs = getattr(cls, "doctor_requirements", None)
+        extra = f"; {needs()}" if callable(needs) else ""
+        return f"importable (not stepped: too costly to start here){extra}"
     env = gym.make(env_id, **kwargs)
     try:
         env.reset(seed=0)

@@ -142,6 +142,23 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self.action_space = spaces.Dict({keys.ACT_ACTION: spaces.Discrete(len(ACTIONS)),
                                          keys.ACT_OBJECT: spaces.Text(200)})
 
+    @classmethod
+    def doctor_requirements(cls) -> str:
+        """What ``robomem doctor`` reports about running AI2-THOR here (nothing is started)."""
+        import os
+        import shutil
+
+        try:
+            import ai2thor  # noqa: F401
+            pkg = "ai2thor installed"
+        except ImportError:
+            pkg = "ai2thor missing (pip install 'robomem[thor]')"
+        vulkan = ("vulkaninfo found (CloudRendering may work)" if shutil.which("vulkaninfo")
+                  else "no vulkaninfo (CloudRendering needs Vulkan)")
+        display = (f"DISPLAY={os.environ['DISPLAY']} (Linux64 may work)"
+                   if os.environ.get("DISPLAY") else "no DISPLAY (Linux64 needs an X server)")
+        return f"{pkg}; {vulkan}; {display}; the Unity build is fetched on first use"
+
     # ------------------------------------------------------------------ controller
     def _start(self) -> Any:
         try:

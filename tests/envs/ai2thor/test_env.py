@@ -98,3 +98,15 @@ def test_robomem_run_with_the_shipped_ai2thor_launch_file(tmp_path: Any) -> None
     (run,) = list(tmp_path.iterdir())
     rec = json.loads((run / "episodes.jsonl").read_text().splitlines()[0])
     assert rec["family"] == "pick_and_place" and rec["instruction"].startswith("Put ")
+
+
+def test_doctor_says_what_running_ai2thor_here_needs(monkeypatch: Any) -> None:
+    from robomem.doctor import check_envs
+    from robomem.envs.registry import ENVS
+
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    (check,) = check_envs(["robomem/AI2THOR-v0"], ENVS.get)
+    assert "not stepped" in check.detail and "ai2thor installed" in check.detail
+    assert "no vulkaninfo (CloudRendering needs Vulkan)" in check.detail
+    assert "no DISPLAY (Linux64 needs an X server)" in check.detail
