@@ -95,12 +95,17 @@ class WorldModelCritic(Critic):
         """Keep the features of the observation the next action is chosen on."""
         self._obs = torch.from_numpy(observation_features(obs, self.features))[None]
 
+    def _id(self, name: str) -> int:
+        """The action's id; actions newer than the model read as "other"."""
+        i = action_id(name)
+        return i if i < self.model.config.n_actions else action_id("other")
+
     @torch.no_grad()
     def acted(self, action: Action) -> None:
         """Advance the model's state by the last observation and the action taken on it."""
         if self._obs is None:
             return
-        a = torch.tensor([action_id(action.name)])
+        a = torch.tensor([self._id(action.name)])
         _, self._state = self.model.observe(self._obs, a, self._state)
 
     # ------------------------------------------------------------- predictions
@@ -109,7 +114,7 @@ class WorldModelCritic(Critic):
         """Predicted probability that ``action`` succeeds if taken now, in [0, 1]."""
         if self._obs is None:
             raise RuntimeError("WorldModelCritic.observe must be called before predicting")
-        out, _ = self.model.observe(self._obs, torch.tensor([action_id(action)]), self._state)
+        out, _ = self.model.observe(self._obs, torch.tensor([self._id(action)]), self._state)
         value = float(out.next_obs[0, self.features.action_ok_index])
         return min(1.0, max(0.0, value))
 
@@ -124,7 +129,7 @@ class WorldModelCritic(Critic):
             raise ValueError(f"need one or more action sequences of one non-zero length, got "
                              f"lengths {sorted(lengths)}")
         obs = self._obs if self._obs is not None else torch.zeros(1, self.features.dim)
-        ids = torch.tensor([[[action_id(a) for a in c] for c in candidates]])
+        ids = torch.tensor([[[self._id(a) for a in c] for c in candidates]])
         scores = self.model.score_actions(obs, self._state, ids)
         return [float(s) for s in scores[0]]
 

@@ -45,6 +45,7 @@ from robomem.policies.motion import (
     turn_actions,
     yaw_towards,
 )
+from robomem.primitives import Primitive
 from robomem.skills import (
     DONE,
     EXPLORE,
@@ -63,6 +64,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Executor", "ExecutorConfig", "horizon_towards", "lattice_moves", "look_actions",
            "move_delta", "turn_actions", "yaw_towards"]
+
+
+FIND = Primitive.FIND.value
 
 
 def _pose_cell(pose: AgentPose) -> Cell:
@@ -96,6 +100,10 @@ class ExecutorConfig:
             to the target's footprint: small objects show more pixels, and free spots on a
             surface are in sight and in reach.
         max_steps: primitive actions one skill may take before it fails.
+        find: first try the world's ``find`` primitive (EB-ALFRED's "find X": the world puts
+            the agent at a reachable pose facing the target) before walking on the map; only
+            for embodiments that offer ``find`` (the agent checks). A target still out of
+            view after it is walked to as usual.
     """
 
     max_path_retries: int = 6
@@ -114,6 +122,7 @@ class ExecutorConfig:
     put_retries: int = 2
     interact_distance: float = 0.6
     max_steps: int = 400
+    find: bool = False
 
 
 class Executor:
@@ -128,7 +137,7 @@ class Executor:
         self._last: Action | None = None  # sent last step (its feedback comes next step)
         self._last_pose: AgentPose | None = None
         self._counts = {"primitive_actions": 0, "collisions": 0, "path_replans": 0,
-                        "viewpoints_tried": 0, "skills": 0}
+                        "viewpoints_tried": 0, "skills": 0, "finds": 0}
         self._reset_skill()
 
     def _reset_skill(self) -> None:
@@ -145,6 +154,7 @@ class Executor:
         self._finishing: SkillResult | None = None  # the result, once the last looks are done
         self._known: set[str] | None = None  # explore: instances of the label known at start
         self._bad_sides: list[float] = []  # put: bearings (from the target) where it failed
+        self._found = False  # the skill already used its one ``find``
 
     # ------------------------------------------------------------------ public api
     def reset(self) -> None:
@@ -272,6 +282,8 @@ class Executor:
                 return SkillResult(SkillStatus.SUCCEEDED, f"{key} is in view")
             self._awaiting = True
             return Action(INTERACTION_ACTIONS[skill.name], key)
+        if self.cfg.find and not self._found:
+            return self._find(key)
         for _ in range(self.cfg.max_viewpoints + 2):
             act = walker.next(pose, memory, self.blocked)
             if act is not None:
@@ -304,6 +316,13 @@ class Executor:
             walker.aim = (float(c[0]), float(top), float(c[2]))
         return SkillResult(SkillStatus.FAILED, f"cannot see {key}")
 
+    def _find(self, target: str) -> Action:
+        """The one ``find`` of this skill (an object key, or a type while exploring)."""
+        self._found = True
+        self._counts["finds"] += 1
+        self.walker.clear()
+        return Action(FIND, target)
+
     def _box(self, key: str, percept: Percept, memory: SpatialMemory) -> AABB | None:
         for d in percept.detections:
             if d.key == key:
@@ -321,6 +340,8 @@ class Executor:
         if skill.label and any(d.label == skill.label and d.visible and d.key not in
                                (self._known or set()) for d in percept.detections):
             return SkillResult(SkillStatus.SUCCEEDED, f"found {skill.label}")
+        if self.cfg.find and skill.label and not self._found:
+            return self._find(skill.label)
         pose, walker = obs.agent_pose, self.walker
         for _ in range(3):
             act = walker.next(pose, memory, self.blocked)

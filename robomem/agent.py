@@ -171,6 +171,10 @@ class MemoryAgent(Policy):
             check_body(body)
         except ValueError as e:
             raise EmbodimentError(f"embodiment {self.embodiment.name!r}: {e}") from None
+        if self.cfg.executor.find and "find" not in self.embodiment.primitives:
+            raise EmbodimentError(
+                f"executor.find needs an embodiment with the 'find' primitive; "
+                f"{self.embodiment.name!r} has: {', '.join(sorted(self.embodiment.primitives))}")
         # The body bounds what the agent plans for: no reach beyond the arm, no gap narrower
         # than the base (margins as tuned on Household: act within reach - 5 cm, choose
         # viewpoints within reach - 10 cm).

@@ -46,6 +46,7 @@ INFO_FRAME_ID = "frame_id"  # a camera's coordinate frame name (ROS frame_id)
 
 # Keys inside the privileged dict.
 PRIV_METADATA = "metadata"  # AI2-THOR-style metadata dict
+PRIV_RELOCATED = "relocated"  # lifelong worlds: ids of the objects moved before this episode
 
 # Action dict keys.
 ACT_ACTION = "action"

@@ -22,7 +22,8 @@ from enum import Enum
 
 from robomem.untrusted import quote
 
-__all__ = ["INTERACTIONS", "MOTIONS", "PRIMITIVES", "Primitive", "needs_object", "primitive_id"]
+__all__ = ["INTERACTIONS", "MOTIONS", "PRIMITIVES", "TARGETED", "Primitive", "needs_object",
+           "primitive_id"]
 
 
 class Primitive(str, Enum):
@@ -43,6 +44,8 @@ class Primitive(str, Enum):
     TOGGLE_ON = "toggle_on"
     TOGGLE_OFF = "toggle_off"
     DONE = "done"
+    FIND = "find"
+    """Go straight to a view of the target (EB-ALFRED's "find X"); worlds that can teleport."""
 
 
 PRIMITIVES: tuple[str, ...] = tuple(p.value for p in Primitive)
@@ -50,12 +53,14 @@ MOTIONS: tuple[str, ...] = PRIMITIVES[:4]
 """The lattice moves (no turning)."""
 INTERACTIONS: tuple[str, ...] = PRIMITIVES[8:14]
 """The primitives that act on an object (``Action.object_id``)."""
+TARGETED: tuple[str, ...] = (*INTERACTIONS, Primitive.FIND.value)
+"""The primitives that take a target (an object id, or for ``find`` also a type)."""
 _INDEX = {p: i for i, p in enumerate(PRIMITIVES)}
 
 
 def needs_object(name: str) -> bool:
     """Whether primitive ``name`` takes a target object."""
-    return name in INTERACTIONS
+    return name in TARGETED
 
 
 def primitive_id(name: str) -> int:

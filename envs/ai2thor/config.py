@@ -28,6 +28,9 @@ class AI2THOREnvConfig(EnvConfig):
         commit_id: the AI2-THOR build to fetch on first use.
         instruction: the instruction of episodes without a task.
         families: ALFRED task families to draw each episode's task from (None: no tasks).
+        lifelong: keep the scene across episodes, moving some objects in between
+            (``SetObjectPoses``).
+        relocation_prob: in lifelong mode, the chance that each loose object is moved.
     """
 
     type: str = "ai2thor"
@@ -42,3 +45,5 @@ class AI2THOREnvConfig(EnvConfig):
     commit_id: str | None = None
     instruction: str = ""
     families: list[str] | None = None
+    lifelong: bool = False
+    relocation_prob: float = 0.2

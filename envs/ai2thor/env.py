@@ -8,13 +8,14 @@ here. The first start downloads the Unity build for ``commit_id`` (about 500 MB)
 or an X display (``Linux64``). With ``families`` (or a task in ``reset``'s options) each
 episode poses an ALFRED task, checked on the event metadata (``envs/ai2thor/tasks.py``);
 episodes end on success, ``Done`` or the step limit (docs/environments.md says what is tested
-where).
+where). ``Find`` (an objectId or a type) is EB-ALFRED's "find X": the agent is teleported to
+the nearest reachable pose facing the object (``envs/ai2thor/find.py``), one step.
 
 Example:
     >>> from robomem.envs.ai2thor.env import AI2THOREnv
     >>> env = AI2THOREnv(scene="FloorPlan1", width=64, height=64)  # nothing started yet
     >>> int(env.action_space["action"].n)
-    15
+    16
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ log = logging.getLogger(__name__)
 
 ACTIONS = ("MoveAhead", "MoveBack", "MoveLeft", "MoveRight", "RotateLeft", "RotateRight",
            "LookUp", "LookDown", "PickupObject", "PutObject", "OpenObject", "CloseObject",
-           "ToggleObjectOn", "ToggleObjectOff", "Done")
+           "ToggleObjectOn", "ToggleObjectOff", "Done", "Find")
 _OBJECT_ACTIONS = frozenset(ACTIONS[8:14])
+FIND = "Find"  # robomem's, not AI2-THOR's: GetReachablePositions + TeleportFull (find.py)
 MAX_INSTRUCTION_CHARS = 2000
 INSTRUCTION_CHARSET = string.ascii_letters + string.digits + " .,;:!?'\"-()/&"
 BOUND = 1e6
@@ -62,6 +64,14 @@ def _explain(e: BaseException) -> str:
     return f"{type(e).__name__}: {text[:200]}"
 
 
+def _pose_of(event: Any) -> dict[str, Any]:
+    """``TeleportFull`` back to the agent pose of ``event``."""
+    a = event.metadata["agent"]
+    return {"action": "TeleportFull", "position": dict(a["position"]),
+            "rotation": dict(a["rotation"]), "horizon": float(a["cameraHorizon"]),
+            "standing": True}
+
+
 class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
     """AI2-THOR behind robomem's gym layout (see the module docstring).
 
@@ -81,6 +91,11 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
         controller_kwargs: anything else for ``Controller``.
         families: task families to draw a task from at each reset (``envs/ai2thor/tasks.py``);
             empty: no task unless ``reset(options={"task": {...}})`` gives one.
+        lifelong: keep the scene across episodes: instead of resetting it, drop what is held,
+            move some loose objects to other surfaces with ``SetObjectPoses`` and put the
+            agent somewhere else (``envs/ai2thor/lifelong.py``); ``info["privileged"]
+            ["relocated"]`` names the moved objects.
+        relocation_prob: in lifelong mode, the chance that each loose object is moved.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 10,  # noqa: RUF012
@@ -95,13 +110,19 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
                  local_executable_path: str | None = None, commit_id: str | None = None,
                  instruction: str = "", step_limit: int = 500,
                  controller_kwargs: dict[str, Any] | None = None,
-                 render_mode: str | None = None, families: list[str] | None = None) -> None:
+                 render_mode: str | None = None, families: list[str] | None = None,
+                 lifelong: bool = False, relocation_prob: float = 0.2) -> None:
         for name, v, lo, hi in (("width", width, 16, 4096), ("height", height, 16, 4096),
                                 ("step_limit", step_limit, 1, 100_000)):
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                 raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {quote(v)}")
         if not 10.0 <= float(fov) <= 170.0:
             raise ValueError(f"fov must be in [10, 170] degrees, got {quote(fov)}")
+        if not isinstance(lifelong, bool):
+            raise ValueError(f"lifelong must be True or False, got {quote(lifelong)}")
+        if isinstance(relocation_prob, bool) or not isinstance(relocation_prob, int | float) \
+                or not 0.0 <= relocation_prob <= 1.0:
+            raise ValueError(f"relocation_prob must be in [0, 1], got {quote(relocation_prob)}")
         if platform not in (None, "CloudRendering", "Linux64"):
             raise ValueError(f"platform must be None, 'CloudRendering' or 'Linux64', got "
                              f"{quote(platform)}")
@@ -120,6 +141,8 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
             raise ValueError(f"unknown task family {quote(bad[0])}; known: "
                              f"{', '.join(TASK_FAMILIES)}")
         self.families = list(families or [])
+        self.lifelong, self.relocation_prob = lifelong, float(relocation_prob)
+        self._relocated: list[str] = []
         self.task: ThorTask | None = None
         self.controller_kwargs = dict(controller_kwargs or {})
         self.render_mode = render_mode
@@ -127,6 +150,7 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self._event: Any = None
         self._steps = 0
         self._done = True
+        self._reachable: list[dict[str, float]] | None = None
         self.observation_space = spaces.Dict({
             keys.OBS_RGB: spaces.Box(0, 255, (height, width, 3), np.uint8),
             keys.OBS_DEPTH: spaces.Box(0.0, BOUND, (height, width), np.float32),
@@ -192,14 +216,49 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
               ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Start (or reset) the scene; the first observation."""
         super().reset(seed=seed)
+        self._relocated = []
         if self.controller is None:
             self.controller = self._start()
             self._event = self.controller.last_event
+        elif self.lifelong:
+            self._event = self._between_episodes()
         else:
             self._event = self.controller.reset(self.scene)
         self._steps, self._done = 0, False
+        self._reachable = None
         self.task = self._task(options)
         return self._observe(self._event)
+
+    def _between_episodes(self) -> Any:
+        """Lifelong mode: drop what is held, tidy some objects away, move the agent."""
+        from robomem.envs.ai2thor.lifelong import choose_moves, landing, object_poses, spawn_point
+
+        rng, step = self.np_random, self.controller.step
+        md = self._event.metadata
+        if md.get("inventoryObjects"):
+            md = step(action="DropHandObject", forceAction=True).metadata
+        by_id = {o["objectId"]: o for o in md["objects"]}
+        new: dict[str, dict[str, float]] = {}
+        for move in choose_moves(md, rng, self.relocation_prob):
+            ev = step(action="GetSpawnCoordinatesAboveReceptacle", objectId=move.receptacle_id,
+                      anywhere=True)
+            point = spawn_point(ev.metadata.get("actionReturn") or [], rng)
+            if point is not None:
+                new[move.object_id] = landing(by_id[move.object_id], point)
+        if new:
+            ev = step(action="SetObjectPoses", objectPoses=object_poses(md, new))
+            if ev.metadata.get("lastActionSuccess"):
+                self._relocated = sorted(new)
+            else:
+                log.warning("SetObjectPoses failed (%s); no object moved",
+                            str(ev.metadata.get("errorMessage"))[:200])
+        reachable = step(action="GetReachablePositions").metadata.get("actionReturn") or []
+        event = self.controller.last_event
+        if reachable:
+            p = reachable[int(rng.integers(len(reachable)))]
+            event = step(action="TeleportFull", position=dict(p), horizon=0.0, standing=True,
+                         rotation={"x": 0.0, "y": 90.0 * int(rng.integers(4)), "z": 0.0})
+        return event
 
     def _task(self, options: dict[str, Any] | None) -> ThorTask | None:
         """The episode's task: ``options["task"]``, else one drawn for ``families``."""
@@ -232,6 +291,8 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
             obs, info = self._observe(self._event, override=("Done", True, ""))
             return obs, 0.0, True, False, info
         try:
+            if name == FIND:
+                return self._after(*self._find(obj))
             if name in _OBJECT_ACTIONS:
                 self._event = self.controller.step(action=name, objectId=obj or "")
             else:
@@ -239,11 +300,49 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
             obs, info = self._observe(self._event)
         except ValueError as e:  # the controller raises for an invalid action or argument
             obs, info = self._observe(self._event, override=(name, False, str(e)[:300]))
+        return self._after(obs, info)
+
+    def _after(self, obs: dict[str, Any], info: dict[str, Any]
+               ) -> tuple[dict[str, Any], SupportsFloat, bool, bool, dict[str, Any]]:
         success = self.task is not None and goal_met(self.task, self._event.metadata)
         truncated = not success and self._steps >= self.step_limit
         self._done = success or truncated
         info[keys.INFO_SUCCESS] = success
         return obs, 1.0 if success else 0.0, success, truncated, info
+
+    def _find(self, target: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Teleport next to ``target`` facing it (EB-ALFRED's find); fails with a reason."""
+        from robomem.envs.ai2thor.find import find_poses
+
+        if self._reachable is None:
+            ev = self.controller.step(action="GetReachablePositions")
+            self._reachable = list(ev.metadata.get("actionReturn") or [])
+        md = self._event.metadata
+        poses = find_poses(md, self._reachable, target or "", self.rotate_step)
+        if not poses:
+            why = ("no reachable position" if not self._reachable else
+                   f"no object {quote(target)} in the scene")
+            return self._observe(self._event, override=(FIND, False, f"Find failed: {why}"))
+        landed = None
+        for pose in poses:  # nearest first; stop at the first from which it is visible
+            ev = self.controller.step(**pose.teleport())
+            if not ev.metadata.get("lastActionSuccess"):
+                continue
+            landed = landed or ev
+            seen = any(o.get("objectId") == pose.object_id and o.get("visible")
+                       for o in ev.metadata.get("objects", []))
+            if seen:
+                landed = ev
+                break
+        if landed is None:
+            self._event = self.controller.step(action="Pass")
+            return self._observe(self._event, override=(
+                FIND, False, f"Find failed: no reachable pose next to {poses[0].object_id} "
+                             f"could be teleported to"))
+        if landed is not ev:
+            landed = self.controller.step(**_pose_of(landed))
+        self._event = landed
+        return self._observe(landed, override=(FIND, True, ""))
 
     def _parse(self, action: Any) -> tuple[str, str | None]:
         if not isinstance(action, dict) or keys.ACT_ACTION not in action:
@@ -270,6 +369,7 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
         info[keys.INFO_SUCCESS] = False
         if self.task is not None:
             info[keys.INFO_TASK] = self.task.as_dict()
+        info[keys.INFO_PRIVILEGED][keys.PRIV_RELOCATED] = list(self._relocated)
         return obs, info
 
     def render(self) -> Any:

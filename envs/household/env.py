@@ -564,7 +564,8 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         return {
             keys.INFO_LABELS: dict(self._labels),
             keys.INFO_OBJECT_IDS: dict(self._ids),
-            keys.INFO_PRIVILEGED: {keys.PRIV_METADATA: md, "relocated": list(self._relocated),
+            keys.INFO_PRIVILEGED: {keys.PRIV_METADATA: md,
+                                   keys.PRIV_RELOCATED: list(self._relocated),
                                    "house": self.house.name, "episode": self.episode},
             keys.INFO_TASK: self.task.to_dict(),
             keys.INFO_SUCCESS: success,

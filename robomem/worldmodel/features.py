@@ -29,7 +29,7 @@ Example:
     >>> f = observation_features(obs, cfg)
     >>> f.shape == (cfg.dim,), float(f[0]), float(f[cfg.action_ok_index])
     (True, 1.0, 1.0)
-    >>> action_id("pickup"), action_id("teleport") == len(ACTION_VOCAB) - 1
+    >>> action_id("pickup"), action_id("teleport") == ACTION_VOCAB.index("other")
     (8, True)
 """
 
@@ -53,7 +53,10 @@ __all__ = [
 ]
 
 OTHER_ACTION = "other"
-ACTION_VOCAB: tuple[str, ...] = (*PRIMITIVES, OTHER_ACTION)
+_FIRST_VOCAB = 15  # the primitives that existed when "other" was added (ids must not move)
+# Primitives added later come after "other", so trained models keep their action ids.
+ACTION_VOCAB: tuple[str, ...] = (*PRIMITIVES[:_FIRST_VOCAB], OTHER_ACTION,
+                                 *PRIMITIVES[_FIRST_VOCAB:])
 _ACTION_IDS = {name: i for i, name in enumerate(ACTION_VOCAB)}
 POSE_FEATURES = 5
 

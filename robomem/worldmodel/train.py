@@ -202,7 +202,11 @@ def load_worldmodel(path: str | Path, device: str = "auto") -> LoadedWorldModel:
         raise ValueError(f"world-model file {str(p)!r} does not exist; train one with "
                          f"`robomem train worldmodel --data RUN_DIR`")
     data = read_checkpoint(p)
-    if data.get("actions") != list(ACTION_VOCAB):
+    saved = data.get("actions")
+    # A checkpoint from before a primitive was appended is a prefix (its actions keep their
+    # ids; the critic reads newer actions as "other").
+    if not isinstance(saved, list) or saved != list(ACTION_VOCAB[:len(saved)]) or \
+            "other" not in saved:
         raise ValueError(f"{p} was trained on another action vocabulary: "
                          f"{quote(data.get('actions'))}")
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -56,8 +58,35 @@ def test_nan_depth_and_too_small_image() -> None:
 
 def test_action_ids() -> None:
     assert ACTION_VOCAB[action_id("pickup")] == "pickup"
-    assert action_id("Teleport") == action_id("other") == len(ACTION_VOCAB) - 1
+    # "other" keeps id 15; primitives added later come after it, so old ids never move
+    assert action_id("Teleport") == action_id("other") == 15
+    assert action_id("find") == 16
     assert len(set(map(action_id, ACTION_VOCAB))) == len(ACTION_VOCAB)
+
+
+def _checkpoint(path: Path, actions: list[str]) -> None:
+    from dataclasses import asdict
+
+    import torch
+
+    from robomem.worldmodel.model import WorldModel, WorldModelConfig
+    from robomem.worldmodel.train import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
+
+    cfg = WorldModelConfig(obs_dim=FeatureConfig().dim, n_actions=len(actions), d_model=8,
+                           n_layers=1)
+    torch.save({"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
+                "model_config": asdict(cfg), "features": FeatureConfig().to_dict(),
+                "actions": actions, "model": WorldModel(cfg).state_dict()}, path)
+
+
+def test_a_checkpoint_from_before_find_still_loads(tmp_path: Path) -> None:
+    from robomem.worldmodel.train import load_worldmodel
+
+    _checkpoint(tmp_path / "model.pt", list(ACTION_VOCAB[:16]))  # the vocabulary before find
+    assert load_worldmodel(tmp_path, device="cpu").model.config.n_actions == 16
+    _checkpoint(tmp_path / "bad.pt", ["pickup", "other"])
+    with pytest.raises(ValueError, match="another action vocabulary"):
+        load_worldmodel(tmp_path / "bad.pt", device="cpu")
 
 
 @pytest.mark.parametrize("kwargs, field", [({"grid": 0}, "grid"), ({"max_depth": 0}, "max_depth"),
@@ -67,3 +96,14 @@ def test_bad_config(kwargs: dict[str, float], field: str) -> None:
         FeatureConfig(**kwargs)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown feature settings"):
         FeatureConfig.from_dict({"grid": 2, "colour": 1})
+
+
+def test_an_old_model_reads_find_as_other() -> None:
+    from robomem.planners.worldmodel_critic import WorldModelCritic
+    from robomem.worldmodel.model import WorldModel, WorldModelConfig
+
+    model = WorldModel(WorldModelConfig(obs_dim=FeatureConfig().dim, n_actions=16, d_model=8,
+                                        n_layers=1))
+    critic = WorldModelCritic(model, FeatureConfig())
+    critic.observe(_obs(np.zeros((8, 8, 3), np.uint8), np.ones((8, 8), np.float32)))
+    assert critic.predict_success("find") == critic.predict_success("other")
