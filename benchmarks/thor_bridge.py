@@ -81,7 +81,6 @@ def alfred_sentences(tasks: list[dict[str, Any]], path: Path, seed: int) -> int:
                 x["object"] == t["object_type"] and x["receptacle"] == t["target_type"]
                 and not x["sliced"]]
         if same:
-            t["template"] = t["instruction"]
             t["instruction"] = same[int(rng.integers(len(same)))]
             swapped += 1
     return swapped
@@ -149,10 +148,11 @@ def plot(summary: dict[str, Any], path: Path) -> None:
         ax.bar(np.arange(len(fams)) + k * width, vals, width, label=name)
     ax.set_xticks(np.arange(len(fams)) + width * (len(conds) - 1) / 2)
     ax.set_xticklabels([f.replace("_and_place", "") for f in fams], rotation=15)
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.3)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_ylabel("success rate")
     ax.set_title("The same tasks on Household-v0 and through AI2THOR-v0 (stand-in)")
-    ax.legend()
+    ax.legend(loc="upper center", ncol=len(conds), frameon=False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)

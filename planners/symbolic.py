@@ -30,6 +30,7 @@ from robomem.skills import (
     CLOSE,
     DONE,
     EXPLORE,
+    FIND_MISSED,
     NAVIGATE,
     OPEN,
     PICKUP,
@@ -76,6 +77,7 @@ class SymbolicPlanner(Planner):
         self.bound: str | None = None  # the task object carried through the plan
         self.searched: set[str] = set()  # containers opened to look inside
         self.explore_exhausted = False
+        self.found_hidden: set[str] = set()  # labels the world's find showed none new of
         self.counters = {"planner_calls": 0, "replans": 0, "vetoes": 0, "loop_breaks": 0,
                          "memory_guided": 0}
         self._last_target: str | None = None  # what the last chosen skill acted on
@@ -89,6 +91,7 @@ class SymbolicPlanner(Planner):
         self.bound = None
         self.searched = set()
         self.explore_exhausted = False
+        self.found_hidden = set()
         self.counters = dict.fromkeys(self.counters, 0)
 
     @property
@@ -163,7 +166,9 @@ class SymbolicPlanner(Planner):
         sg = self.subgoals[self.index]
         if result.status == SkillStatus.FAILED:
             self.counters["replans"] += 1
-            if skill.name == EXPLORE:
+            if skill.name == EXPLORE and result.reason.startswith(FIND_MISSED):
+                self.found_hidden.add(skill.label or "")  # hidden: search receptacles for it
+            elif skill.name == EXPLORE:
                 self.explore_exhausted = True
             elif skill.target:
                 sg.failed(skill.target, FAILURES_BEFORE_BLACKLIST)
@@ -305,7 +310,7 @@ class SymbolicPlanner(Planner):
             if guided is not None:
                 sg.guided += 1
                 return guided
-        if not self.explore_exhausted:
+        if not self.explore_exhausted and sg.label not in self.found_hidden:
             return Skill(EXPLORE, None, sg.label)
         info = ctx.ontology.info(sg.label)
         if info.pickupable:

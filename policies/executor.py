@@ -49,6 +49,7 @@ from robomem.primitives import Primitive
 from robomem.skills import (
     DONE,
     EXPLORE,
+    FIND_MISSED,
     INTERACTION_ACTIONS,
     NAVIGATE,
     OPEN,
@@ -340,8 +341,13 @@ class Executor:
         if skill.label and any(d.label == skill.label and d.visible and d.key not in
                                (self._known or set()) for d in percept.detections):
             return SkillResult(SkillStatus.SUCCEEDED, f"found {skill.label}")
-        if self.cfg.find and skill.label and not self._found:
-            return self._find(skill.label)
+        if self.cfg.find and skill.label:
+            if not self._found:
+                return self._find(skill.label)
+            # The world showed where one is and it is not in view: it is hidden (in something
+            # closed) or only known ones exist. Walking frontiers would not show it either;
+            # the planner searches receptacles next.
+            return SkillResult(SkillStatus.FAILED, f"{FIND_MISSED} ({skill.label})")
         pose, walker = obs.agent_pose, self.walker
         for _ in range(3):
             act = walker.next(pose, memory, self.blocked)

@@ -31,6 +31,10 @@ INTERACTION_ACTIONS: dict[str, str] = {s: s for s in (PICKUP, PUT, OPEN, CLOSE, 
                                                       TOGGLE_OFF)}
 """Skills that end with one object action on ``Skill.target``: skill -> that primitive."""
 TARGETED_SKILLS: tuple[str, ...] = (NAVIGATE, *INTERACTION_ACTIONS)
+FIND_MISSED = "find: no new one in view"
+"""How an ``explore`` for a label ends when the world's ``find`` showed none new: it is hidden
+(inside something closed) or only known ones exist. Unlike running out of frontiers, this says
+nothing about other labels."""
 SKILL_NAMES: tuple[str, ...] = (*TARGETED_SKILLS, EXPLORE, DONE)
 
 

@@ -56,16 +56,29 @@ def _centre(o: Mapping[str, Any]) -> tuple[float, float, float]:
 
 
 def target_object(metadata: Mapping[str, Any], target: str) -> Mapping[str, Any] | None:
-    """The object ``target`` names: an objectId, else the nearest instance of a type."""
-    objects = list(metadata.get("objects") or [])
+    """The object ``target`` names: an objectId, else the nearest instance of a type.
+
+    For a type: instances out of view first (asking to find an X while one is in view asks
+    for another one), then those not shut inside a closed receptacle, then the nearest.
+    """
+    objects: list[Mapping[str, Any]] = list(metadata.get("objects") or [])
     for o in objects:
         if o.get("objectId") == target:
             return o
     same = [o for o in objects if o.get("objectType") == target]
     if not same:
         return None
+    by_id = {o.get("objectId"): o for o in objects}
+
+    def closed_in(o: Mapping[str, Any]) -> bool:
+        return any((p := by_id.get(pid)) is not None and p.get("openable") and
+                   not p.get("isOpen") for pid in o.get("parentReceptacles") or ())
+
     a = metadata["agent"]["position"]
-    return min(same, key=lambda o: math.dist((a["x"], a["z"]), (_centre(o)[0], _centre(o)[2])))
+    # "find X" while an X is in view asks for another one (the second of two, say); one that
+    # can be seen from outside before one shut in something; then the nearest.
+    return min(same, key=lambda o: (bool(o.get("visible")), closed_in(o),
+                                    math.dist((a["x"], a["z"]), (_centre(o)[0], _centre(o)[2]))))
 
 
 def _round(value: float, step: float) -> float:

@@ -12,6 +12,7 @@ from robomem.planners.symbolic import SymbolicPlanner, place_hints, plan_subgoal
 from robomem.skills import (
     DONE,
     EXPLORE,
+    FIND_MISSED,
     NAVIGATE,
     OPEN,
     PICKUP,
@@ -74,6 +75,18 @@ def test_unknown_object_explores_then_searches_up_close() -> None:
     assert (s3.name, s3.target) == (OPEN, "Cabinet|1")
     s4 = planner.next_skill(ctx(mem, percept([]), s3, SkillResult(SkillStatus.SUCCEEDED)))
     assert s4.name == DONE  # searched everywhere: a clean give-up
+
+
+def test_a_find_that_shows_nothing_searches_receptacles_for_that_label_only() -> None:
+    mem = SpatialMemory()
+    mem.write(percept([COUNTER, CABINET]))
+    planner = SymbolicPlanner()
+    planner.reset(parse_instruction("Put a mug on the counter top."))
+    s1 = planner.next_skill(ctx(mem, percept([])))
+    missed = SkillResult(SkillStatus.FAILED, f"{FIND_MISSED} (Mug)")
+    s2 = planner.next_skill(ctx(mem, percept([]), s1, missed))
+    assert (s2.name, s2.target) == (NAVIGATE, "CounterTop|1")  # searched up close at once
+    assert planner.found_hidden == {"Mug"} and not planner.explore_exhausted
 
 
 def test_critic_vetoes_unmet_preconditions() -> None:

@@ -399,3 +399,25 @@ def test_executor_is_deterministic() -> None:
         agent.run(Skill(NAVIGATE, key))
         runs.append([a.name for a in agent.actions])
     assert runs[0] == runs[1] and len(runs[0]) > 4
+
+
+def test_with_find_the_executor_asks_the_world_once_then_walks_or_gives_the_search_up() -> None:
+    from robomem.skills import FIND_MISSED
+    from tests.fixtures.planning import MUG, percept
+
+    obs = Observation.single(rgb=np.zeros((4, 4, 3), np.uint8), depth=np.ones((4, 4), np.float32),
+                             intrinsics=np.eye(3), camera_pose=np.eye(4),
+                             agent_pose=AgentPose(2.0, 0.9, 2.0, 0.0, 0.0),
+                             feedback=ActionFeedback.ok())
+    mem = SpatialMemory()
+    ex = Executor(ExecutorConfig(find=True))
+    ex.start(Skill(EXPLORE, label="Mug"))
+    assert ex.step(obs, percept([]), mem) == Action("find", "Mug")
+    out = ex.step(obs, percept([]), mem)  # the find showed no mug: hidden, search up close
+    assert isinstance(out, SkillResult) and out.reason.startswith(FIND_MISSED)
+    mem.write(percept([replace(MUG, visible=False)]))
+    ex.start(Skill(PICKUP, "Mug|1", "Mug"))
+    assert ex.step(obs, percept([]), mem) == Action("find", "Mug|1")
+    walked = ex.step(obs, percept([]), mem)  # still out of view: walk there as usual
+    assert isinstance(walked, Action) and walked.name != "find"
+    assert ex.stats()["finds"] == 2.0

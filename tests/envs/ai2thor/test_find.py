@@ -61,6 +61,19 @@ def test_a_type_names_its_nearest_instance_and_unknown_names_give_nothing() -> N
     assert find_poses(md, [], "Mug") == []
 
 
+def test_a_type_prefers_one_in_the_open_and_another_than_the_one_in_view() -> None:
+    shut = {**_obj("Potato|shut", 0.5, 0.3, 0.0), "parentReceptacles": ["Cabinet|1"]}
+    cabinet = {**_obj("Cabinet|1", 0.5, 0.4, 0.0), "openable": True, "isOpen": False}
+    loose = {**_obj("Potato|loose", 3.0, 0.9, 0.0), "parentReceptacles": ["CounterTop|1"]}
+    md = _md([shut, cabinet, loose])
+    assert target_object(md, "Potato")["objectId"] == "Potato|loose"  # type: ignore[index]
+    # the loose one is in view (say, just put down): find another, even a shut-in one
+    md = _md([shut, cabinet, {**loose, "visible": True}])
+    assert target_object(md, "Potato")["objectId"] == "Potato|shut"  # type: ignore[index]
+    md = _md([shut, {**cabinet, "isOpen": True}, loose])
+    assert target_object(md, "Potato")["objectId"] == "Potato|shut"  # open now, and nearer
+
+
 @pytest.fixture
 def thor() -> Any:
     env = gym.make("robomem/AI2THOR-v0", **standin_kwargs(96, 96))
