@@ -11,10 +11,12 @@ from robomem.registry import Registry
 ENVS: Registry[str] = Registry("env", group="robomem.envs", resolve=False)
 ENVS.add("robomem/Household-v0", "robomem.envs.household.env:HouseholdEnv")
 ENVS.add("robomem/AI2THOR-v0", "robomem.envs.ai2thor.env:AI2THOREnv")
+ENVS.add("robomem/ROS2Robot-v0", "robomem.envs.ros2.env:ROS2RobotEnv")
 
 # Embodiment name -> "module:Class", resolved on first use.
 EMBODIMENTS.add_lazy("household", "robomem.envs.household.embodiment:HouseholdEmbodiment")
 EMBODIMENTS.add_lazy("ai2thor", "robomem.envs.ai2thor.embodiment:AI2THOREmbodiment")
+EMBODIMENTS.add_lazy("ros2", "robomem.envs.ros2.embodiment:ROS2Embodiment")
 
 
 def register_envs() -> None:

@@ -147,6 +147,26 @@ def _parser() -> argparse.ArgumentParser:
                        description=DOCTOR_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     d.add_argument("--json", action="store_true", help="print the checks as JSON")
+    ros = sub.add_parser("ros", help="robomem on ROS 2 (the 'ros' extra)",
+                         description="robomem on ROS 2 (pip install 'robomem[ros]').")
+    rw = ros.add_subparsers(dest="what", metavar="WHAT", required=True)
+    sv = rw.add_parser(
+        "serve", help="serve a robomem env as a ROS 2 robot",
+        description="Serve a robomem env (Household by default) as a ROS 2 robot on the topics "
+                    "of a launch file: camera, depth, instance ids, CameraInfo, camera and base "
+                    "poses per step; actions, Twist commands and episode resets in; outcomes "
+                    "as JSON out. The agent side is `robomem run --config launch/ros2.yaml`. "
+                    "Set ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST to keep DDS on this host.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sv.add_argument("--topics", default=None,
+                    help="launch YAML whose env.topics names the topics (default: "
+                         "launch/ros2.yaml's defaults)")
+    sv.add_argument("--config", default=None,
+                    help="launch YAML of the env to serve (default: the Household default)")
+    sv.add_argument("--seconds", type=float, default=None,
+                    help="stop after this many seconds (default: until Ctrl-C)")
+    sv.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                    help="overrides of the served env's config, e.g. env.scene=FloorPlan5")
     sub.add_parser("envs", help="list the registered environments")
     sub.add_parser("scenes", help="list the shipped Household scene specs")
     sub.add_parser("policies", help="list the registered policies")
@@ -196,6 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _inspect(args)
     if args.command == "train":
         return _train(args)
+    if args.command == "ros":
+        from robomem.envs.ros2.serve import serve_main
+
+        return serve_main(args.topics, args.config, list(args.overrides), args.seconds)
     return _run(args)
 
 

@@ -72,6 +72,7 @@ class EnvConfig:
 ENV_CONFIGS: Registry[type[EnvConfig]] = Registry("env type", group="robomem.env_configs")
 ENV_CONFIGS.add_lazy("household", "robomem.envs.household.config:HouseholdEnvConfig")
 ENV_CONFIGS.add_lazy("ai2thor", "robomem.envs.ai2thor.config:AI2THOREnvConfig")
+ENV_CONFIGS.add_lazy("ros2", "robomem.envs.ros2.config:ROS2EnvConfig")
 DEFAULT_ENV_TYPE = "household"
 
 

@@ -1,0 +1,366 @@
+"""robomem/ROS2Robot-v0: a robot on ROS 2 as a Gymnasium env (and a ROS 2 node).
+
+The env subscribes to the robot's camera (colour, depth, CameraInfo), camera pose, base pose,
+instance ids and instructions, and assembles time-synchronised observations from them
+(``envs/ros2/sync.py``): every part of one observation lies within ``topics.tolerance``
+seconds (default 50 ms) of the colour image, and stale or unmatched messages are dropped and
+counted (``info["sync"]``). An action goes out as JSON on ``topics.action`` (robomem's
+primitive names; with ``motion: twist`` moves and turns as ``geometry_msgs/Twist`` on
+``topics.cmd_vel``). The step then waits for the robot's outcome on ``topics.feedback`` and for
+an observation taken after it. A robot that stops answering makes the step raise
+:class:`RobotTimeout` after ``topics.timeout`` seconds, naming the silent topics; it never
+hangs. ``reset`` sends a reset request on ``topics.reset`` (seed and options, for a robot or
+server that can reset) and waits the same way. Topic names, frames, QoS and timing come from
+the launch file (``launch/ros2.yaml``; docs/ros.md).
+
+Example (with a robot or ``robomem ros serve`` on the same ROS domain):
+    >>> from robomem.envs.ros2.env import ROS2RobotEnv
+    >>> env = ROS2RobotEnv(width=64, height=64)  # nothing starts until reset()
+    >>> int(env.action_space["action"].n)
+    15
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import math
+import string
+import time
+from collections.abc import Callable
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from robomem import keys
+from robomem.envs.ros2.config import RosTopics
+from robomem.envs.ros2.convert import (
+    MessageError,
+    base_from_ros,
+    depth_from_msg,
+    horizon_of,
+    ids_from_msg,
+    intrinsics_from_info,
+    matrix_from_ros,
+    rgb_from_msg,
+    stamp_of,
+)
+from robomem.envs.ros2.sync import Synced, Synchronizer
+from robomem.primitives import PRIMITIVES, Primitive
+from robomem.untrusted import quote
+
+__all__ = ["ACTIONS", "ROS2RobotEnv", "RobotTimeout"]
+
+log = logging.getLogger(__name__)
+
+ACTIONS: tuple[str, ...] = tuple(p for p in PRIMITIVES if p != Primitive.FIND.value)
+TWIST = {"move_ahead": (1.0, 0.0, 0.0), "move_back": (-1.0, 0.0, 0.0),
+         "move_left": (0.0, 1.0, 0.0), "move_right": (0.0, -1.0, 0.0),
+         "rotate_left": (0.0, 0.0, 1.0), "rotate_right": (0.0, 0.0, -1.0)}
+MAX_INSTRUCTION_CHARS = 2000
+INSTRUCTION_CHARSET = string.printable
+BOUND = 1e6
+
+
+class RobotTimeout(RuntimeError):
+    """The robot did not answer in time; the message names what stayed silent."""
+
+
+class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
+    """A ROS 2 robot behind robomem's gym layout (see the module docstring).
+
+    Args:
+        topics: the robot's topics and timing (:class:`RosTopics` or a dict of its fields).
+        node_name: this node's name.
+        width, height: the image size the robot sends; other sizes are an error.
+        render_mode: ``"rgb_array"`` or None.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 10,  # noqa: RUF012
+                                "robomem.embodiment": "ros2"}
+    # Starting needs a robot (or `robomem ros serve`): `robomem doctor` does not start it.
+    doctor_kwargs: dict[str, Any] | None = None
+
+    def __init__(self, topics: RosTopics | dict[str, Any] | None = None,
+                 node_name: str = "robomem_agent", width: int = 300, height: int = 300,
+                 render_mode: str | None = None) -> None:
+        for name, v in (("width", width), ("height", height)):
+            if isinstance(v, bool) or not isinstance(v, int) or not 16 <= v <= 4096:
+                raise ValueError(f"{name} must be an integer in [16, 4096], got {quote(v)}")
+        self.topics = RosTopics.of(topics)
+        self.node_name, self.width, self.height = node_name, width, height
+        self.render_mode = render_mode
+        self.ros: Any = None
+        self._seq = itertools.count(1)
+        self._requests = itertools.count(1)
+        self._feedback: list[dict[str, Any]] = []
+        self._instruction = ""
+        self._info_msg: Any = None
+        self._last: Synced | None = None
+        self._sync: Synchronizer | None = None
+        self._heard: dict[str, float] = {}
+        self._counts = {"bad_messages": 0}
+        self._steps = 0
+        self._done = True
+        self.observation_space = spaces.Dict({
+            keys.OBS_RGB: spaces.Box(0, 255, (height, width, 3), np.uint8),
+            keys.OBS_DEPTH: spaces.Box(0.0, BOUND, (height, width), np.float32),
+            keys.OBS_SEGMENTATION: spaces.Box(0, 2**31 - 2, (height, width), np.int32),
+            keys.OBS_INTRINSICS: spaces.Box(-BOUND, BOUND, (3, 3), np.float64),
+            keys.OBS_CAMERA_POSE: spaces.Box(-BOUND, BOUND, (4, 4), np.float64),
+            keys.OBS_AGENT_POSE: spaces.Box(-BOUND, BOUND, (5,), np.float32),
+            keys.OBS_INSTRUCTION: spaces.Text(MAX_INSTRUCTION_CHARS, min_length=0,
+                                              charset=INSTRUCTION_CHARSET),
+            keys.OBS_STEP: spaces.Box(0, 100_000, (), np.int64),
+            keys.OBS_TIMESTAMP: spaces.Box(0.0, 1e10, (), np.float64),
+        })
+        self.action_space = spaces.Dict({keys.ACT_ACTION: spaces.Discrete(len(ACTIONS)),
+                                         keys.ACT_OBJECT: spaces.Text(200)})
+
+    # ------------------------------------------------------------------ ros
+    def _start(self) -> None:
+        from robomem.envs.ros2.node import msgs, qos, start_node
+
+        t = self.topics
+        self.ros = start_node(self.node_name, t.domain_id)
+        m, node = msgs(), self.ros.node
+        self.m = m
+        sensor = qos("sensor", t.qos_depth, t.reliability)
+        streams = ["rgb", "depth", "camera_pose", "pose"] + (["segmentation"] if
+                                                              t.segmentation else [])
+        self._sync = Synchronizer(streams, t.tolerance, depth=max(8, t.qos_depth))
+
+        def feed(stream: str) -> Callable[[Any], None]:
+            def cb(msg: Any) -> None:
+                self._heard[stream] = time.monotonic()
+                assert self._sync is not None
+                self._sync.add(stream, stamp_of(msg), msg)
+            return cb
+
+        node.create_subscription(m.Image, t.rgb, feed("rgb"), sensor)
+        node.create_subscription(m.Image, t.depth, feed("depth"), sensor)
+        node.create_subscription(m.PoseStamped, t.camera_pose, feed("camera_pose"), sensor)
+        node.create_subscription(m.Odometry if t.pose_type == "odometry" else m.PoseStamped,
+                                 t.pose, feed("pose"), sensor)
+        if t.segmentation:
+            node.create_subscription(m.Image, t.segmentation, feed("segmentation"), sensor)
+        node.create_subscription(m.CameraInfo, t.camera_info, self._on_info, sensor)
+        node.create_subscription(m.String, t.instruction, self._on_instruction, qos("latched"))
+        node.create_subscription(m.String, t.feedback, self._on_feedback, qos("command", 50))
+        self._pub_action = node.create_publisher(m.String, t.action, qos("command", 50))
+        self._pub_twist = node.create_publisher(m.Twist, t.cmd_vel, qos("command", 50))
+        self._pub_reset = (node.create_publisher(m.String, t.reset, qos("command", 50))
+                           if t.reset else None)
+
+    def _subscribed(self, pub: Any, topic: str) -> None:
+        """Wait until the robot listens on ``topic`` (a request sent earlier would be lost)."""
+        if pub.get_subscription_count() == 0:
+            self._wait(f"subscriber on {topic} (is the robot running?)",
+                       lambda: pub.get_subscription_count() or None, [])
+
+    def _on_info(self, msg: Any) -> None:
+        self._heard["camera_info"] = time.monotonic()
+        self._info_msg = msg
+
+    def _on_instruction(self, msg: Any) -> None:
+        self._instruction = str(msg.data)[:MAX_INSTRUCTION_CHARS]
+
+    def _on_feedback(self, msg: Any) -> None:
+        self._heard["feedback"] = time.monotonic()
+        try:
+            body = json.loads(msg.data)
+        except json.JSONDecodeError:
+            self._counts["bad_messages"] += 1
+            return
+        if isinstance(body, dict):
+            self._feedback.append(body)
+            del self._feedback[:-64]
+
+    def _wait(self, what: str, ready: Callable[[], Any], silent: list[str]) -> Any:
+        """Spin until ``ready()`` returns something; RobotTimeout after ``topics.timeout``."""
+        start = time.monotonic()
+        end = start + self.topics.timeout
+        while True:
+            got = ready()
+            if got is not None:
+                return got
+            if time.monotonic() >= end:
+                quiet = [s for s in silent if self._heard.get(s, 0.0) < start]
+                names = {s: getattr(self.topics, s) for s in quiet}
+                stats = self._sync.stats() if self._sync else {}
+                raise RobotTimeout(
+                    f"no {what} from the robot within {self.topics.timeout:g} s; silent since "
+                    f"the request: {', '.join(f'{k} ({v})' for k, v in names.items()) or 'none'}"
+                    f"; sync counters {stats} (are the robot and this node on the same "
+                    f"ROS_DOMAIN_ID, and do the stamps of its topics agree within "
+                    f"{self.topics.tolerance:g} s?)")
+            self.ros.spin_once(0.02)
+
+    def _answer(self, match: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
+        for i, body in enumerate(self._feedback):
+            if match(body):
+                del self._feedback[:i + 1]
+                return body
+        return None
+
+    def _frame_after(self, body: dict[str, Any]) -> Synced:
+        stamp = body.get("stamp")
+        after = (float(stamp[0]) + 1e-9 * float(stamp[1]) - self.topics.tolerance
+                 if isinstance(stamp, list) and len(stamp) == 2 else None)
+        assert self._sync is not None
+        sync = self._sync
+        return self._wait("synchronised frame", lambda: sync.latest(after),
+                          list(sync.streams))  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ gym api
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Ask the robot to start an episode (if it takes resets) and return the first frame."""
+        super().reset(seed=seed)
+        if self.ros is None:
+            self._start()
+        self._feedback.clear()
+        body: dict[str, Any] = {}
+        if self._pub_reset is not None:
+            self._subscribed(self._pub_reset, self.topics.reset)
+            req = next(self._requests)
+            self._pub_reset.publish(self.m.String(data=json.dumps(
+                {"request": req, "seed": seed, "options": options or {}})))
+            body = self._wait("answer to the reset request",
+                              lambda: self._answer(lambda b: b.get("kind") == "reset" and
+                                                   b.get("request") == req), ["feedback"])
+            if body.get("rejected"):
+                raise ValueError(f"the robot refused the reset: {str(body.get('error'))[:300]}")
+        self._steps, self._done = 0, False
+        return self._observe(self._frame_after(body), body)
+
+    def step(self, action: Any) -> tuple[dict[str, Any], SupportsFloat, bool, bool,
+                                         dict[str, Any]]:
+        """Send one primitive; wait for its outcome and the next frame."""
+        if self.ros is None or self._done:
+            raise RuntimeError("call reset() before step() (and after an episode ends)")
+        name, obj = self._parse(action)
+        self._steps += 1
+        sent = time.time()
+        if self.topics.motion == "twist" and name in TWIST:
+            x, y, z = TWIST[name]
+            tw = self.m.Twist()
+            tw.linear.x, tw.linear.y, tw.angular.z = x * 0.25, y * 0.25, z * math.pi / 2
+            self._subscribed(self._pub_twist, self.topics.cmd_vel)
+            self._pub_twist.publish(tw)
+
+            def mine(b: dict[str, Any]) -> bool:
+                st = b.get("stamp") or [0, 0]
+                return b.get("kind") == "action" and b.get("seq") is None and \
+                    float(st[0]) + 1e-9 * float(st[1]) >= sent - 1.0
+        else:
+            seq = next(self._seq)
+            self._subscribed(self._pub_action, self.topics.action)
+            self._pub_action.publish(self.m.String(data=json.dumps(
+                {"seq": seq, "action": name, "object": obj or ""})))
+
+            def mine(b: dict[str, Any]) -> bool:
+                return b.get("kind") == "action" and b.get("seq") == seq
+        body = self._wait(f"outcome of {name}", lambda: self._answer(mine), ["feedback"])
+        if body.get("rejected"):
+            obs, info = self._observe(self._last, body) if self._last else self._observe(
+                self._frame_after({}), body)
+        else:
+            obs, info = self._observe(self._frame_after(body), body)
+        success = bool(body.get("task_success"))
+        terminated = bool(body.get("terminated"))
+        truncated = bool(body.get("truncated")) and not terminated
+        self._done = terminated or truncated
+        info[keys.INFO_SUCCESS] = success and terminated
+        return obs, 1.0 if success and terminated else 0.0, terminated, truncated, info
+
+    def _parse(self, action: Any) -> tuple[str, str | None]:
+        if not isinstance(action, dict) or keys.ACT_ACTION not in action:
+            raise ValueError(f"an action is {{'action': name or index, 'object': id}}, got "
+                             f"{quote(action)}")
+        a = action[keys.ACT_ACTION]
+        if isinstance(a, int | np.integer) and not isinstance(a, bool) and \
+                0 <= int(a) < len(ACTIONS):
+            name = ACTIONS[int(a)]
+        elif isinstance(a, str) and a in ACTIONS:
+            name = a
+        else:
+            raise ValueError(f"unknown action {quote(a)}; known: {', '.join(ACTIONS)}")
+        obj = action.get(keys.ACT_OBJECT)
+        return name, obj if isinstance(obj, str) and obj else None
+
+    # ------------------------------------------------------------------ frames
+    def _observe(self, synced: Synced, body: dict[str, Any]
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+        self._last = synced
+        msgs = synced.messages
+        rgb = rgb_from_msg(msgs["rgb"])
+        depth = depth_from_msg(msgs["depth"])
+        h, w = rgb.shape[:2]
+        if (w, h) != (self.width, self.height) or depth.shape != (h, w):
+            raise MessageError(f"the robot sends {w} x {h} colour and {depth.shape[1]} x "
+                               f"{depth.shape[0]} depth images; this env was made for "
+                               f"{self.width} x {self.height} (set width and height)")
+        seg = (ids_from_msg(msgs["segmentation"]) if "segmentation" in msgs
+               else np.zeros((h, w), np.int32))
+        if seg.shape != (h, w):
+            raise MessageError(f"segmentation is {seg.shape[1]} x {seg.shape[0]}, the colour "
+                               f"image {w} x {h}")
+        if self._info_msg is None:
+            self._wait("camera_info", lambda: self._info_msg, ["camera_info"])
+        k = intrinsics_from_info(self._info_msg, w, h)
+        cam = msgs["camera_pose"].pose
+        camera = matrix_from_ros([cam.position.x, cam.position.y, cam.position.z],
+                                 [cam.orientation.x, cam.orientation.y, cam.orientation.z,
+                                  cam.orientation.w])
+        pose_msg = msgs["pose"].pose
+        base = pose_msg.pose if self.topics.pose_type == "odometry" else pose_msg
+        x, y, z, yaw = base_from_ros([base.position.x, base.position.y, base.position.z],
+                                     [base.orientation.x, base.orientation.y,
+                                      base.orientation.z, base.orientation.w])
+        agent = np.array([x, y + self.topics.base_height, z, yaw, horizon_of(camera)],
+                         np.float32)
+        labels = _ids(body.get("labels"))
+        object_ids = _ids(body.get("object_ids"))
+        instruction = str(body.get("instruction") or self._instruction)[:MAX_INSTRUCTION_CHARS]
+        obs = {keys.OBS_RGB: rgb, keys.OBS_DEPTH: depth, keys.OBS_SEGMENTATION: seg,
+               keys.OBS_INTRINSICS: k, keys.OBS_CAMERA_POSE: camera,
+               keys.OBS_AGENT_POSE: agent, keys.OBS_INSTRUCTION: instruction,
+               keys.OBS_STEP: np.array(self._steps, np.int64),
+               keys.OBS_TIMESTAMP: np.array(synced.stamp, np.float64)}
+        info = {keys.INFO_LABELS: labels, keys.INFO_OBJECT_IDS: object_ids,
+                keys.INFO_PRIVILEGED: {}, keys.INFO_SCENE: str(body.get("scene") or ""),
+                keys.INFO_ACTION_NAME: str(body.get("action") or ""),
+                keys.INFO_ACTION_SUCCESS: bool(body.get("success", True)),
+                keys.INFO_ACTION_ERROR: str(body.get("error") or "")[:500],
+                keys.INFO_SUCCESS: False,
+                "sync": {**(self._sync.stats() if self._sync else {}), **self._counts,
+                         "skew": synced.skew}}
+        return obs, info
+
+    def render(self) -> Any:
+        """The last colour image."""
+        return None if self._last is None else rgb_from_msg(self._last.messages["rgb"])
+
+    def close(self) -> None:
+        """Leave the ROS graph."""
+        if self.ros is not None:
+            try:
+                self.ros.close()
+            finally:
+                self.ros = None
+
+
+def _ids(raw: Any) -> dict[int, str]:
+    if not isinstance(raw, dict):
+        return {}
+    out = {}
+    for k, v in raw.items():
+        try:
+            out[int(k)] = str(v)[:200]
+        except (TypeError, ValueError):
+            continue
+    return out
