@@ -62,7 +62,8 @@ class MessageError(ValueError):
 
 def ros_to_robomem(p: ArrayLike) -> NDArray[np.float64]:
     """A ROS map-frame point (3,) or points (N, 3) in robomem's world frame."""
-    return np.asarray(p, np.float64) @ PERMUTE.T
+    out: NDArray[np.float64] = np.asarray(p, np.float64) @ PERMUTE.T
+    return out
 
 
 def yaw_from_ros(theta_deg: float) -> float:
@@ -198,7 +199,8 @@ def ids_from_msg(msg: Any) -> NDArray[np.int32]:
 
 def image_to_msg(msg: Any, array: ArrayLike, encoding: str) -> Any:
     """Fill a ``sensor_msgs/Image`` with ``array`` (rgb8, 32FC1 or 32SC1), little-endian."""
-    dtypes = {"rgb8": np.uint8, "32FC1": np.dtype("<f4"), "32SC1": np.dtype("<i4")}
+    dtypes: dict[str, np.dtype[Any]] = {"rgb8": np.dtype(np.uint8), "32FC1": np.dtype("<f4"),
+                                         "32SC1": np.dtype("<i4")}
     a = np.ascontiguousarray(np.asarray(array, dtypes[encoding]))
     msg.height, msg.width = int(a.shape[0]), int(a.shape[1])
     msg.encoding, msg.is_bigendian = encoding, 0

@@ -120,6 +120,20 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self.action_space = spaces.Dict({keys.ACT_ACTION: spaces.Discrete(len(ACTIONS)),
                                          keys.ACT_OBJECT: spaces.Text(200)})
 
+    @classmethod
+    def doctor_requirements(cls) -> str:
+        """What ``robomem doctor`` reports: whether rclpy imports, and which RMW it uses."""
+        import os
+
+        try:
+            from rclpy.utilities import get_rmw_implementation_identifier
+        except ImportError:
+            return "rclpy missing (pip install 'robomem[ros]')"
+        rng = os.environ.get("ROS_AUTOMATIC_DISCOVERY_RANGE", "unset")
+        return (f"rclpy imports, RMW {get_rmw_implementation_identifier()}, ROS_DOMAIN_ID="
+                f"{os.environ.get('ROS_DOMAIN_ID', 'unset (0)')}, "
+                f"ROS_AUTOMATIC_DISCOVERY_RANGE={rng}; needs a robot or `robomem ros serve`")
+
     # ------------------------------------------------------------------ ros
     def _start(self) -> None:
         from robomem.envs.ros2.node import msgs, qos, start_node
@@ -212,8 +226,9 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
                  if isinstance(stamp, list) and len(stamp) == 2 else None)
         assert self._sync is not None
         sync = self._sync
-        return self._wait("synchronised frame", lambda: sync.latest(after),
-                          list(sync.streams))  # type: ignore[no-any-return]
+        got: Synced = self._wait("synchronised frame", lambda: sync.latest(after),
+                                 list(sync.streams))
+        return got
 
     # ------------------------------------------------------------------ gym api
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None

@@ -56,12 +56,13 @@ def qos(kind: str, depth: int = 10, reliability: str = "reliable") -> Any:
     from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
     if kind == "latched":  # the last instruction reaches a subscriber that joins later
-        return QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
-                          reliability=ReliabilityPolicy.RELIABLE,
-                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        return QoSProfile(  # type: ignore[no-untyped-call]
+            depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE,
+            durability=DurabilityPolicy.TRANSIENT_LOCAL)
     rel = (ReliabilityPolicy.BEST_EFFORT if kind == "sensor" and reliability == "best_effort"
            else ReliabilityPolicy.RELIABLE)
-    return QoSProfile(depth=depth, history=HistoryPolicy.KEEP_LAST, reliability=rel)
+    return QoSProfile(  # type: ignore[no-untyped-call]
+        depth=depth, history=HistoryPolicy.KEEP_LAST, reliability=rel)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import pytest
 
 from robomem.agent import AgentConfig, MemoryAgent
 from robomem.embodiment import embodiment_for
@@ -71,3 +72,70 @@ def test_the_agent_succeeds_through_ros_as_on_the_direct_env(ros_server: Server)
     # the same world on the same seeds: the same outcomes, step for step
     assert results["ros"] == results["direct"], results
     assert any(s for s, _ in results["direct"]), results
+
+
+def test_a_silent_robot_is_a_clear_timeout_not_a_hang(ros_domain: int) -> None:
+    import time
+
+    from robomem.envs.ros2.env import RobotTimeout
+
+    robot = gym.make("robomem/ROS2Robot-v0", **ros_kwargs(ros_domain, timeout=1.0, reset=""))
+    t = time.monotonic()
+    try:
+        with pytest.raises(RobotTimeout, match=r"rgb \(/camera/color/image_raw\)"):
+            robot.reset(seed=0)  # nobody publishes on this domain
+    finally:
+        robot.close()
+    assert time.monotonic() - t < 10
+
+
+def test_frames_of_the_wrong_size_and_unknown_actions_are_named(ros_server: Server) -> None:
+    from robomem.envs.ros2.convert import MessageError
+
+    robot = gym.make("robomem/ROS2Robot-v0", **{**ros_kwargs(ros_server.domain),
+                                                  "width": 32, "height": 32})
+    try:
+        with pytest.raises(MessageError, match=r"64 x 64 colour .* made for 32 x 32"):
+            robot.reset(seed=0)
+    finally:
+        robot.close()
+    robot = gym.make("robomem/ROS2Robot-v0", **ros_kwargs(ros_server.domain))
+    try:
+        robot.reset(seed=0)
+        emb = embodiment_for(robot)
+        raw, _, _, _, info = robot.step({"action": "pickup", "object": "Gizmo|1"})
+        obs = emb.observe(raw, info)
+        assert not obs.action_success
+        assert obs.feedback.code.value == "unknown_object"
+    finally:
+        robot.close()
+
+
+def test_twist_commands_move_the_robot(ros_server: Server) -> None:
+    robot = gym.make("robomem/ROS2Robot-v0", **ros_kwargs(ros_server.domain, motion="twist"))
+    direct = gym.make("robomem/Household-v0", width=64, height=64)
+    try:
+        robot.reset(seed=5)
+        direct.reset(seed=5)
+        for prim, world in (("rotate_left", "RotateLeft"), ("move_ahead", "MoveAhead")):
+            b, _, _, _, _ = robot.step({"action": prim, "object": ""})
+            a, _, _, _, _ = direct.step({"action": world, "object": 0})
+            assert np.allclose(a["agent_pose"][[0, 2, 3]], b["agent_pose"][[0, 2, 3]], atol=1e-4)
+    finally:
+        robot.close()
+        direct.close()
+
+
+def test_robomem_run_with_the_launch_file_drives_a_served_robot(ros_server: Server,
+                                                                tmp_path: Any) -> None:
+    import json
+
+    from robomem.cli import main
+
+    rc = main(["run", "--config", "launch/ros2.yaml", "--episodes", "1", "--no-progress",
+               "--out", str(tmp_path), f"env.topics.domain_id={ros_server.domain}",
+               "env.topics.timeout=30"])
+    assert rc == 0
+    (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    (episode,) = [json.loads(x) for x in (run / "episodes.jsonl").read_text().splitlines()]
+    assert episode["steps"] > 0 and episode["instruction"]
