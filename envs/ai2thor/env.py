@@ -29,6 +29,7 @@ import numpy as np
 from gymnasium import spaces
 
 from robomem import keys
+from robomem.envs.action_form import parse_action
 from robomem.envs.ai2thor.events import event_to_gym
 from robomem.envs.ai2thor.tasks import FAMILIES as TASK_FAMILIES
 from robomem.envs.ai2thor.tasks import ThorTask, goal_met, instruction_for, sample_task
@@ -345,19 +346,7 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
         return self._observe(landed, override=(FIND, True, ""))
 
     def _parse(self, action: Any) -> tuple[str, str | None]:
-        if not isinstance(action, dict) or keys.ACT_ACTION not in action:
-            raise ValueError(f"an action is {{'action': name or index, 'object': objectId}}, "
-                             f"got {quote(action)}")
-        a = action[keys.ACT_ACTION]
-        if isinstance(a, int | np.integer) and not isinstance(a, bool) and \
-                0 <= int(a) < len(ACTIONS):
-            name = ACTIONS[int(a)]
-        elif isinstance(a, str) and a in ACTIONS:
-            name = a
-        else:
-            raise ValueError(f"unknown action {quote(a)}; known: {', '.join(ACTIONS)}")
-        obj = action.get(keys.ACT_OBJECT)
-        return name, obj if isinstance(obj, str) and obj else None
+        return parse_action(action, ACTIONS)
 
     def _observe(self, event: Any, override: tuple[str, bool, str] | None = None
                  ) -> tuple[dict[str, Any], dict[str, Any]]:

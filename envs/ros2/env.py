@@ -36,6 +36,7 @@ import numpy as np
 from gymnasium import spaces
 
 from robomem import keys
+from robomem.envs.action_form import parse_action
 from robomem.envs.ros2.config import RosTopics
 from robomem.envs.ros2.convert import (
     MessageError,
@@ -293,21 +294,8 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         return obs, 1.0 if success and terminated else 0.0, terminated, truncated, info
 
     def _parse(self, action: Any) -> tuple[str, str | None]:
-        if not isinstance(action, dict) or keys.ACT_ACTION not in action:
-            raise ValueError(f"an action is {{'action': name or index, 'object': id}}, got "
-                             f"{quote(action)}")
-        a = action[keys.ACT_ACTION]
-        if isinstance(a, int | np.integer) and not isinstance(a, bool) and \
-                0 <= int(a) < len(ACTIONS):
-            name = ACTIONS[int(a)]
-        elif isinstance(a, str) and a in ACTIONS:
-            name = a
-        else:
-            raise ValueError(f"unknown action {quote(a)}; known: {', '.join(ACTIONS)}")
-        obj = action.get(keys.ACT_OBJECT)
-        return name, obj if isinstance(obj, str) and obj else None
+        return parse_action(action, ACTIONS)
 
-    # ------------------------------------------------------------------ frames
     def _observe(self, synced: Synced, body: dict[str, Any]
                  ) -> tuple[dict[str, Any], dict[str, Any]]:
         self._last = synced
