@@ -29,10 +29,10 @@ import numpy as np
 from gymnasium import spaces
 
 from robomem import keys
-from robomem.envs.action_form import parse_action
 from robomem.envs.ai2thor.events import event_to_gym
 from robomem.envs.ai2thor.tasks import FAMILIES as TASK_FAMILIES
 from robomem.envs.ai2thor.tasks import ThorTask, goal_met, instruction_for, sample_task
+from robomem.envs.layout import camera_observation_space, parse_action
 from robomem.untrusted import quote
 
 __all__ = ["ACTIONS", "AI2THOREnv", "ThorUnavailable"]
@@ -46,7 +46,6 @@ _OBJECT_ACTIONS = frozenset(ACTIONS[8:14])
 FIND = "Find"  # robomem's, not AI2-THOR's: GetReachablePositions + TeleportFull (find.py)
 MAX_INSTRUCTION_CHARS = 2000
 INSTRUCTION_CHARSET = string.ascii_letters + string.digits + " .,;:!?'\"-()/&"
-BOUND = 1e6
 
 
 class ThorUnavailable(RuntimeError):
@@ -152,18 +151,8 @@ class AI2THOREnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self._steps = 0
         self._done = True
         self._reachable: list[dict[str, float]] | None = None
-        self.observation_space = spaces.Dict({
-            keys.OBS_RGB: spaces.Box(0, 255, (height, width, 3), np.uint8),
-            keys.OBS_DEPTH: spaces.Box(0.0, BOUND, (height, width), np.float32),
-            keys.OBS_SEGMENTATION: spaces.Box(0, 2**31 - 2, (height, width), np.int32),
-            keys.OBS_INTRINSICS: spaces.Box(-BOUND, BOUND, (3, 3), np.float64),
-            keys.OBS_CAMERA_POSE: spaces.Box(-BOUND, BOUND, (4, 4), np.float64),
-            keys.OBS_AGENT_POSE: spaces.Box(-BOUND, BOUND, (5,), np.float32),
-            keys.OBS_INSTRUCTION: spaces.Text(MAX_INSTRUCTION_CHARS,
-                                              charset=INSTRUCTION_CHARSET),
-            keys.OBS_STEP: spaces.Box(0, 100_000, (), np.int64),
-            keys.OBS_TIMESTAMP: spaces.Box(0.0, BOUND, (), np.float64),
-        })
+        self.observation_space = camera_observation_space(
+            height, width, instruction_chars=MAX_INSTRUCTION_CHARS, charset=INSTRUCTION_CHARSET)
         self.action_space = spaces.Dict({keys.ACT_ACTION: spaces.Discrete(len(ACTIONS)),
                                          keys.ACT_OBJECT: spaces.Text(200)})
 

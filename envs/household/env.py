@@ -68,11 +68,11 @@ from robomem.envs.household.tasks import (
     sample_task,
 )
 from robomem.envs.household.world import VISIBILITY_DISTANCE, World
+from robomem.envs.layout import camera_observation_space
 from robomem.untrusted import quote
 
 MAX_INSTANCES = 1024
 MAX_DEPTH = 20.0
-BOUND = 1e6  # finite bounds for poses and intrinsics
 MAX_ROTATE_STEP = 180.0  # degrees per RotateLeft/RotateRight
 RESET_OPTIONS = ("task",)  # the keys reset(options=...) accepts
 
@@ -210,17 +210,10 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self.paraphrase = paraphrase
         self.renderer = Renderer(width, height, fov, MAX_DEPTH)
         self.prober = Prober(64, fov)  # checks that sampled tasks are about visible objects
-        self.observation_space = spaces.Dict({
-            keys.OBS_RGB: spaces.Box(0, 255, (height, width, 3), np.uint8),
-            keys.OBS_DEPTH: spaces.Box(0.0, MAX_DEPTH, (height, width), np.float32),
-            keys.OBS_SEGMENTATION: spaces.Box(0, MAX_INSTANCES - 1, (height, width), np.int32),
-            keys.OBS_INTRINSICS: spaces.Box(-BOUND, BOUND, (3, 3), np.float64),
-            keys.OBS_CAMERA_POSE: spaces.Box(-BOUND, BOUND, (4, 4), np.float64),
-            keys.OBS_AGENT_POSE: spaces.Box(-BOUND, BOUND, (5,), np.float32),
-            keys.OBS_INSTRUCTION: spaces.Text(MAX_INSTRUCTION_CHARS, charset=INSTRUCTION_CHARSET),
-            keys.OBS_STEP: spaces.Box(0, MAX_STEP_LIMIT, (), np.int64),
-            keys.OBS_TIMESTAMP: spaces.Box(0.0, BOUND, (), np.float64),
-        })
+        self.observation_space = camera_observation_space(
+            height, width, max_depth=MAX_DEPTH, max_instance=MAX_INSTANCES - 1,
+            instruction_chars=MAX_INSTRUCTION_CHARS, charset=INSTRUCTION_CHARSET,
+            max_step=MAX_STEP_LIMIT)
         self.action_space = spaces.Dict({
             keys.ACT_ACTION: spaces.Discrete(len(ACTIONS)),
             keys.ACT_OBJECT: spaces.Discrete(MAX_INSTANCES),

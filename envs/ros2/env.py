@@ -36,7 +36,7 @@ import numpy as np
 from gymnasium import spaces
 
 from robomem import keys
-from robomem.envs.action_form import parse_action
+from robomem.envs.layout import camera_observation_space, parse_action
 from robomem.envs.ros2.config import RosTopics
 from robomem.envs.ros2.convert import (
     MessageError,
@@ -63,7 +63,6 @@ TWIST = {"move_ahead": (1.0, 0.0, 0.0), "move_back": (-1.0, 0.0, 0.0),
          "rotate_left": (0.0, 0.0, 1.0), "rotate_right": (0.0, 0.0, -1.0)}
 MAX_INSTRUCTION_CHARS = 2000
 INSTRUCTION_CHARSET = string.printable
-BOUND = 1e6
 
 
 class RobotTimeout(RuntimeError):
@@ -106,18 +105,9 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self._counts = {"bad_messages": 0}
         self._steps = 0
         self._done = True
-        self.observation_space = spaces.Dict({
-            keys.OBS_RGB: spaces.Box(0, 255, (height, width, 3), np.uint8),
-            keys.OBS_DEPTH: spaces.Box(0.0, BOUND, (height, width), np.float32),
-            keys.OBS_SEGMENTATION: spaces.Box(0, 2**31 - 2, (height, width), np.int32),
-            keys.OBS_INTRINSICS: spaces.Box(-BOUND, BOUND, (3, 3), np.float64),
-            keys.OBS_CAMERA_POSE: spaces.Box(-BOUND, BOUND, (4, 4), np.float64),
-            keys.OBS_AGENT_POSE: spaces.Box(-BOUND, BOUND, (5,), np.float32),
-            keys.OBS_INSTRUCTION: spaces.Text(MAX_INSTRUCTION_CHARS, min_length=0,
-                                              charset=INSTRUCTION_CHARSET),
-            keys.OBS_STEP: spaces.Box(0, 100_000, (), np.int64),
-            keys.OBS_TIMESTAMP: spaces.Box(0.0, 1e10, (), np.float64),
-        })
+        self.observation_space = camera_observation_space(
+            height, width, instruction_chars=MAX_INSTRUCTION_CHARS, min_instruction=0,
+            max_time=1e10)
         self.action_space = spaces.Dict({keys.ACT_ACTION: spaces.Discrete(len(ACTIONS)),
                                          keys.ACT_OBJECT: spaces.Text(200)})
 
