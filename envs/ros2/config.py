@@ -127,6 +127,8 @@ class ROS2EnvConfig(EnvConfig):
         topics: the robot's topics, QoS and timing (:class:`RosTopics`).
         node_name: this node's name on the graph.
         width, height: the image size the robot sends (checked on every frame).
+        record: a new bag folder to record the run's ROS 2 traffic to (MCAP; "" for none).
+        replay: a bag recorded with ``record`` to replay offline instead of a live robot.
     """
 
     type: str = "ros2"
@@ -135,3 +137,5 @@ class ROS2EnvConfig(EnvConfig):
     node_name: str = "robomem_agent"
     width: int = 300
     height: int = 300
+    record: str = ""
+    replay: str = ""

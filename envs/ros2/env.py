@@ -49,6 +49,7 @@ from robomem.envs.ros2.convert import (
     rgb_from_msg,
     stamp_of,
 )
+from robomem.envs.ros2.ports import Ports
 from robomem.envs.ros2.sync import Synced, Synchronizer
 from robomem.primitives import PRIMITIVES, Primitive
 from robomem.untrusted import quote
@@ -77,6 +78,9 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         node_name: this node's name.
         width, height: the image size the robot sends; other sizes are an error.
         render_mode: ``"rgb_array"`` or None.
+        record: a new bag folder: every message taken and sent is recorded there (MCAP).
+        replay: a bag folder recorded with ``record``: the env replays it instead of joining
+            a graph, and each action must be the recorded one (``envs/ros2/bag.py``).
     """
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 10,  # noqa: RUF012
@@ -86,14 +90,18 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
 
     def __init__(self, topics: RosTopics | dict[str, Any] | None = None,
                  node_name: str = "robomem_agent", width: int = 300, height: int = 300,
-                 render_mode: str | None = None) -> None:
+                 render_mode: str | None = None, record: str = "", replay: str = "") -> None:
         for name, v in (("width", width), ("height", height)):
             if isinstance(v, bool) or not isinstance(v, int) or not 16 <= v <= 4096:
                 raise ValueError(f"{name} must be an integer in [16, 4096], got {quote(v)}")
+        if record and replay:
+            raise ValueError(f"record and replay exclude each other (record={quote(record, 80)},"
+                             f" replay={quote(replay, 80)}): a replay reproduces a recording")
         self.topics = RosTopics.of(topics)
+        self.record, self.replay = record, replay
+        self.ports: Ports | None = None
         self.node_name, self.width, self.height = node_name, width, height
         self.render_mode = render_mode
-        self.ros: Any = None
         self._seq = itertools.count(1)
         self._requests = itertools.count(1)
         self._feedback: list[dict[str, Any]] = []
@@ -128,10 +136,14 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
     # ------------------------------------------------------------------ ros
     def _start(self) -> None:
         from robomem.envs.ros2.node import msgs, qos, start_node
+        from robomem.envs.ros2.ports import LivePorts, ReplayPorts
 
         t = self.topics
-        self.ros = start_node(self.node_name, t.domain_id)
-        m, node = msgs(), self.ros.node
+        if self.replay:
+            self.ports = ReplayPorts(self.replay)
+        else:
+            self.ports = LivePorts(start_node(self.node_name, t.domain_id), self.record or None)
+        m, ports = msgs(), self.ports
         self.m = m
         sensor = qos("sensor", t.qos_depth, t.reliability)
         streams = ["rgb", "depth", "camera_pose", "pose"] + (["segmentation"] if
@@ -145,19 +157,19 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
                 self._sync.add(stream, stamp_of(msg), msg)
             return cb
 
-        node.create_subscription(m.Image, t.rgb, feed("rgb"), sensor)
-        node.create_subscription(m.Image, t.depth, feed("depth"), sensor)
-        node.create_subscription(m.PoseStamped, t.camera_pose, feed("camera_pose"), sensor)
-        node.create_subscription(m.Odometry if t.pose_type == "odometry" else m.PoseStamped,
-                                 t.pose, feed("pose"), sensor)
+        ports.subscribe(m.Image, t.rgb, feed("rgb"), sensor)
+        ports.subscribe(m.Image, t.depth, feed("depth"), sensor)
+        ports.subscribe(m.PoseStamped, t.camera_pose, feed("camera_pose"), sensor)
+        ports.subscribe(m.Odometry if t.pose_type == "odometry" else m.PoseStamped,
+                        t.pose, feed("pose"), sensor)
         if t.segmentation:
-            node.create_subscription(m.Image, t.segmentation, feed("segmentation"), sensor)
-        node.create_subscription(m.CameraInfo, t.camera_info, self._on_info, sensor)
-        node.create_subscription(m.String, t.instruction, self._on_instruction, qos("latched"))
-        node.create_subscription(m.String, t.feedback, self._on_feedback, qos("command", 50))
-        self._pub_action = node.create_publisher(m.String, t.action, qos("command", 50))
-        self._pub_twist = node.create_publisher(m.Twist, t.cmd_vel, qos("command", 50))
-        self._pub_reset = (node.create_publisher(m.String, t.reset, qos("command", 50))
+            ports.subscribe(m.Image, t.segmentation, feed("segmentation"), sensor)
+        ports.subscribe(m.CameraInfo, t.camera_info, self._on_info, sensor)
+        ports.subscribe(m.String, t.instruction, self._on_instruction, qos("latched"))
+        ports.subscribe(m.String, t.feedback, self._on_feedback, qos("command", 50))
+        self._pub_action = ports.publisher(m.String, t.action, qos("command", 50))
+        self._pub_twist = ports.publisher(m.Twist, t.cmd_vel, qos("command", 50))
+        self._pub_reset = (ports.publisher(m.String, t.reset, qos("command", 50))
                            if t.reset else None)
 
     def _subscribed(self, pub: Any, topic: str) -> None:
@@ -202,7 +214,8 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
                     f"; sync counters {stats} (are the robot and this node on the same "
                     f"ROS_DOMAIN_ID, and do the stamps of its topics agree within "
                     f"{self.topics.tolerance:g} s?)")
-            self.ros.spin_once(0.02)
+            assert self.ports is not None
+            self.ports.spin_once(0.02)
 
     def _answer(self, match: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
         for i, body in enumerate(self._feedback):
@@ -226,7 +239,7 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
               ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Ask the robot to start an episode (if it takes resets) and return the first frame."""
         super().reset(seed=seed)
-        if self.ros is None:
+        if self.ports is None:
             self._start()
         self._feedback.clear()
         body: dict[str, Any] = {}
@@ -246,11 +259,12 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
     def step(self, action: Any) -> tuple[dict[str, Any], SupportsFloat, bool, bool,
                                          dict[str, Any]]:
         """Send one primitive; wait for its outcome and the next frame."""
-        if self.ros is None or self._done:
+        if self.ports is None or self._done:
             raise RuntimeError("call reset() before step() (and after an episode ends)")
         name, obj = self._parse(action)
         self._steps += 1
-        sent = time.time()
+        assert self.ports is not None
+        sent = self.ports.now()
         if self.topics.motion == "twist" and name in TWIST:
             x, y, z = TWIST[name]
             tw = self.m.Twist()
@@ -339,12 +353,12 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         return None if self._last is None else rgb_from_msg(self._last.messages["rgb"])
 
     def close(self) -> None:
-        """Leave the ROS graph."""
-        if self.ros is not None:
+        """Leave the ROS graph (and finish a recording)."""
+        if self.ports is not None:
             try:
-                self.ros.close()
+                self.ports.close()
             finally:
-                self.ros = None
+                self.ports = None
 
 
 def _ids(raw: Any) -> dict[int, str]:

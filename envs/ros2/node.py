@@ -15,10 +15,13 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RosNode", "RosUnavailable", "msgs", "qos", "start_node", "to_stamp"]
+__all__ = ["RosNode", "RosUnavailable", "deserialize", "msgs", "qos", "quiet_rosidl", "serialize",
+           "start_node", "to_stamp"]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +95,37 @@ class RosNode:
                 rclpy.shutdown(context=self.context)
 
 
+@contextmanager
+def quiet_rosidl() -> Iterator[None]:
+    """Hide lark's deprecation warning while rclpy loads a message's type support.
+
+    rclpy's parameter services and its (de)serialisation load rosidl's parser, which imports
+    lark, which imports the deprecated ``sre_parse`` (lark's issue, not ours; Python 3.11
+    still has it).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "module 'sre_parse' is deprecated", DeprecationWarning)
+        warnings.filterwarnings("ignore", "module 'sre_constants' is deprecated",
+                                DeprecationWarning)
+        yield
+
+
+def serialize(msg: Any) -> bytes:
+    """``msg`` in CDR, as it travels (rclpy's serialiser)."""
+    from rclpy.serialization import serialize_message
+
+    with quiet_rosidl():
+        return serialize_message(msg)
+
+
+def deserialize(raw: bytes, cls: type) -> Any:
+    """A ``cls`` message from CDR bytes (rclpy's deserialiser)."""
+    from rclpy.serialization import deserialize_message
+
+    with quiet_rosidl():
+        return deserialize_message(raw, cls)
+
+
 def start_node(name: str, domain_id: int | None = None, signals: bool = False) -> RosNode:
     """A node named ``name`` in a fresh context on ``domain_id`` (None: ``ROS_DOMAIN_ID``)."""
     rclpy = _rclpy()
@@ -106,12 +140,7 @@ def start_node(name: str, domain_id: int | None = None, signals: bool = False) -
     rclpy.init(context=ctx, domain_id=domain_id,
                signal_handler_options=(SignalHandlerOptions.ALL if signals
                                        else SignalHandlerOptions.NO))
-    with warnings.catch_warnings():
-        # rclpy's parameter services load rosidl's parser, which imports lark, which imports
-        # the deprecated sre_parse (lark's issue, not ours; Python 3.11 still has it)
-        warnings.filterwarnings("ignore", "module 'sre_parse' is deprecated", DeprecationWarning)
-        warnings.filterwarnings("ignore", "module 'sre_constants' is deprecated",
-                                DeprecationWarning)
+    with quiet_rosidl():
         node = rclpy.create_node(name, context=ctx)
     executor = SingleThreadedExecutor(context=ctx)
     executor.add_node(node)
