@@ -44,12 +44,14 @@ from robomem.embodiment import Embodiment, EmbodimentError, default_embodiment, 
 from robomem.memory.base import (
     EpisodeOutcome,
     EpisodeStart,
+    Fact,
     MemoryModule,
     MemoryQuery,
     PlanStep,
     StepInput,
 )
 from robomem.memory.builtin import SpatialModule
+from robomem.memory.reader import MemoryReader
 from robomem.memory.spatial import SpatialMemory, SpatialMemoryConfig
 from robomem.memory.system import MemorySystem, MemorySystemConfig, build_module
 from robomem.percept import EVENT_APPEARED, Percept
@@ -244,6 +246,23 @@ class MemoryAgent(Policy):
         mod = self.system.module("spatial")
         assert isinstance(mod, SpatialModule)
         return mod.memory
+
+    def reader(self) -> MemoryReader:
+        """This agent's memory, read only, for questions from outside ("where is the mug?").
+
+        The reader follows the agent: it always reads the current house's scene graph.
+        """
+        onto = self.embodiment.ontology
+
+        def moments(text: str, k: int) -> list[Fact]:
+            return self.system.recall_moments(text, k)
+
+        def rooms() -> dict[str, str]:
+            mem = self.memory
+            return mem.rooms.room_types(mem.graph, onto)
+
+        return MemoryReader(lambda: self.memory.graph, onto,
+                            moments if self.system.has("episodic") else None, rooms)
 
     def attach_store(self, store: Store) -> None:
         """Load lifelong memory from ``store`` and save to it after every episode."""

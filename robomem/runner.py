@@ -186,6 +186,9 @@ def _run_episodes(cfg: RunConfig, out: Path, tag: str, store: Store | None,
             for seed in cfg.seeds:
                 env = make_env(cfg)
                 policy = build_policy(cfg, env, seed)
+                attach = getattr(env.unwrapped, "attach_memory", None)
+                if callable(attach) and isinstance(policy, MemoryAgent):
+                    attach(policy.reader())  # an env that shows memory (ROS 2 topics)
                 if store is not None and isinstance(policy, MemoryAgent):
                     policy.attach_store(store)
                 for k in range(cfg.episodes):

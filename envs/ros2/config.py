@@ -49,6 +49,11 @@ class RosTopics:
         cmd_vel: ``geometry_msgs/Twist`` for moves and turns when ``motion`` is ``twist``.
         feedback: ``std_msgs/String`` JSON: each action's outcome and the frame's labels.
         reset: ``std_msgs/String`` JSON episode resets ``{"request", "seed", "options"}``.
+        scene_graph: ``std_msgs/String`` JSON: the agent's scene graph, latched ("" for none).
+        markers: ``visualization_msgs/MarkerArray``: the scene graph for RViz and Foxglove.
+        query: ``std_msgs/String``: questions to memory ("where is the mug?"; JSON
+            ``{"id", "question"}`` or plain text).
+        answer: ``std_msgs/String`` JSON: each question's answer (``MemoryReader``).
         frame: the fixed frame poses are given in.
         motion: ``json`` (every primitive as JSON) or ``twist`` (moves and turns as Twist).
         reliability: QoS reliability of the sensor topics.
@@ -71,6 +76,10 @@ class RosTopics:
     cmd_vel: str = "/cmd_vel"
     feedback: str = "/robomem/feedback"
     reset: str = "/robomem/reset"
+    scene_graph: str = "/robomem/scene_graph"
+    markers: str = "/robomem/scene_graph/markers"
+    query: str = "/robomem/query"
+    answer: str = "/robomem/answer"
     frame: str = "map"
     motion: str = "json"
     reliability: str = "reliable"

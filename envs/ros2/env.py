@@ -29,7 +29,7 @@ import math
 import string
 import time
 from collections.abc import Callable
-from typing import Any, SupportsFloat
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
@@ -51,8 +51,12 @@ from robomem.envs.ros2.convert import (
 )
 from robomem.envs.ros2.ports import Ports
 from robomem.envs.ros2.sync import Synced, Synchronizer
+from robomem.memory.reader import MemoryReader
 from robomem.primitives import PRIMITIVES, Primitive
 from robomem.untrusted import quote
+
+if TYPE_CHECKING:
+    from robomem.envs.ros2.memory_topics import MemoryTopics
 
 __all__ = ["ACTIONS", "ROS2RobotEnv", "RobotTimeout"]
 
@@ -100,6 +104,8 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self.topics = RosTopics.of(topics)
         self.record, self.replay = record, replay
         self.ports: Ports | None = None
+        self._reader: MemoryReader | None = None
+        self.memory_topics: MemoryTopics | None = None
         self.node_name, self.width, self.height = node_name, width, height
         self.render_mode = render_mode
         self._seq = itertools.count(1)
@@ -132,6 +138,28 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         return (f"rclpy imports, RMW {get_rmw_implementation_identifier()}, ROS_DOMAIN_ID="
                 f"{os.environ.get('ROS_DOMAIN_ID', 'unset (0)')}, "
                 f"ROS_AUTOMATIC_DISCOVERY_RANGE={rng}; needs a robot or `robomem ros serve`")
+
+    def attach_memory(self, reader: MemoryReader) -> None:
+        """Show this agent's memory on ROS 2 (``envs/ros2/memory_topics.py``).
+
+        The runner calls it with the memory agent's reader. Live only: a replay publishes
+        nothing.
+        """
+        self._reader = reader
+        if self.ports is not None:
+            self._start_memory()
+
+    def _start_memory(self) -> None:
+        from robomem.envs.ros2.memory_topics import MemoryTopics
+        from robomem.envs.ros2.ports import LivePorts
+
+        if self._reader is not None and isinstance(self.ports, LivePorts):
+            ros = self.ports.ros
+            try:
+                self.memory_topics = MemoryTopics(ros.node, self.topics, self._reader, ros.now)
+            except ImportError as e:  # rclpy without the marker and service messages
+                log.warning("memory is not shown on ROS 2: %s (pip install 'robomem[ros]' "
+                            "installs visualization_msgs and std_srvs)", e)
 
     # ------------------------------------------------------------------ ros
     def _start(self) -> None:
@@ -171,6 +199,7 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self._pub_twist = ports.publisher(m.Twist, t.cmd_vel, qos("command", 50))
         self._pub_reset = (ports.publisher(m.String, t.reset, qos("command", 50))
                            if t.reset else None)
+        self._start_memory()
 
     def _subscribed(self, pub: Any, topic: str) -> None:
         """Wait until the robot listens on ``topic`` (a request sent earlier would be lost)."""
@@ -242,6 +271,8 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         if self.ports is None:
             self._start()
         self._feedback.clear()
+        if self.memory_topics is not None:
+            self.memory_topics.publish()
         body: dict[str, Any] = {}
         if self._pub_reset is not None:
             self._subscribed(self._pub_reset, self.topics.reset)
@@ -262,6 +293,8 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         if self.ports is None or self._done:
             raise RuntimeError("call reset() before step() (and after an episode ends)")
         name, obj = self._parse(action)
+        if self.memory_topics is not None:  # what the agent remembers, as it decides
+            self.memory_topics.publish()
         self._steps += 1
         assert self.ports is not None
         sent = self.ports.now()
@@ -358,7 +391,7 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             try:
                 self.ports.close()
             finally:
-                self.ports = None
+                self.ports, self.memory_topics = None, None
 
 
 def _ids(raw: Any) -> dict[int, str]:

@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RosNode", "RosUnavailable", "deserialize", "msgs", "qos", "quiet_rosidl", "serialize",
-           "start_node", "to_stamp"]
+__all__ = ["RosNode", "RosUnavailable", "deserialize", "marker_msgs", "msgs", "qos",
+           "quiet_rosidl", "serialize", "start_node", "to_stamp"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,20 @@ def msgs() -> Any:
 
     return SimpleNamespace(Image=Image, CameraInfo=CameraInfo, PoseStamped=PoseStamped,
                            Twist=Twist, Odometry=Odometry, String=String)
+
+
+def marker_msgs() -> Any:
+    """``visualization_msgs`` Marker and MarkerArray, Point, ColorRGBA and std_srvs Trigger."""
+    _rclpy()
+    from types import SimpleNamespace
+
+    from geometry_msgs.msg import Point
+    from std_msgs.msg import ColorRGBA
+    from std_srvs.srv import Trigger
+    from visualization_msgs.msg import Marker, MarkerArray
+
+    return SimpleNamespace(Marker=Marker, MarkerArray=MarkerArray, Point=Point,
+                           ColorRGBA=ColorRGBA, Trigger=Trigger)
 
 
 def qos(kind: str, depth: int = 10, reliability: str = "reliable") -> Any:
