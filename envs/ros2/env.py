@@ -4,7 +4,7 @@ The env subscribes to the robot's camera (colour, depth, CameraInfo), camera pos
 instance ids and instructions, and assembles time-synchronised observations from them
 (``envs/ros2/sync.py``): every part of one observation lies within ``topics.tolerance``
 seconds (default 50 ms) of the colour image, and stale or unmatched messages are dropped and
-counted (``info["sync"]``). An action goes out as JSON on ``topics.action`` (robomem's
+counted (``env.unwrapped.link_stats()``). An action goes out as JSON on ``topics.action`` (robomem's
 primitive names; with ``motion: twist`` moves and turns as ``geometry_msgs/Twist`` on
 ``topics.cmd_vel``). The step then waits for the robot's outcome on ``topics.feedback`` and for
 an observation taken after it. A robot that stops answering makes the step raise
@@ -361,7 +361,8 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         x, y, z, yaw = base_from_ros([base.position.x, base.position.y, base.position.z],
                                      [base.orientation.x, base.orientation.y,
                                       base.orientation.z, base.orientation.w])
-        agent = np.array([x, y + self.topics.base_height, z, yaw, horizon_of(camera)],
+        pitch = round(horizon_of(camera), 4) + 0.0  # no -1e-14 from the quaternion round trip
+        agent = np.array([x, y + self.topics.base_height, z, yaw, pitch],
                          np.float32)
         labels = _ids(body.get("labels"))
         object_ids = _ids(body.get("object_ids"))
@@ -370,16 +371,24 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
                keys.OBS_INTRINSICS: k, keys.OBS_CAMERA_POSE: camera,
                keys.OBS_AGENT_POSE: agent, keys.OBS_INSTRUCTION: instruction,
                keys.OBS_STEP: np.array(self._steps, np.int64),
-               keys.OBS_TIMESTAMP: np.array(synced.stamp, np.float64)}
+               keys.OBS_TIMESTAMP: np.array(_time(body.get("time"), synced.stamp), np.float64)}
         info = {keys.INFO_LABELS: labels, keys.INFO_OBJECT_IDS: object_ids,
                 keys.INFO_PRIVILEGED: {}, keys.INFO_SCENE: str(body.get("scene") or ""),
                 keys.INFO_ACTION_NAME: str(body.get("action") or ""),
                 keys.INFO_ACTION_SUCCESS: bool(body.get("success", True)),
                 keys.INFO_ACTION_ERROR: str(body.get("error") or "")[:500],
-                keys.INFO_SUCCESS: False,
-                "sync": {**(self._sync.stats() if self._sync else {}), **self._counts,
-                         "skew": synced.skew}}
+                keys.INFO_SUCCESS: False}
         return obs, info
+
+    def link_stats(self) -> dict[str, float]:
+        """The link's counters since the env started.
+
+        Messages received, stale and unmatched ones dropped, observations assembled, bad
+        feedback messages, and the last observation's stamp skew (s). Kept out of ``info``:
+        they depend on timing, and an episode's info must not (seeded determinism).
+        """
+        return {**(self._sync.stats() if self._sync else {}), **self._counts,
+                "skew": self._last.skew if self._last else 0.0}
 
     def render(self) -> Any:
         """The last colour image."""
@@ -392,6 +401,14 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
                 self.ports.close()
             finally:
                 self.ports, self.memory_topics = None, None
+
+
+def _time(robot_clock: Any, stamp: float) -> float:
+    """The observation's time: the robot's own clock if it sends one, else the frame's stamp."""
+    if isinstance(robot_clock, (int, float)) and not isinstance(robot_clock, bool) \
+            and math.isfinite(robot_clock):
+        return float(robot_clock)
+    return stamp
 
 
 def _ids(raw: Any) -> dict[int, str]:

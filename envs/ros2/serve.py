@@ -30,6 +30,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from robomem import keys
 from robomem.embodiment import embodiment_for
 from robomem.envs.ros2.config import RosTopics
 from robomem.envs.ros2.convert import base_to_ros, image_to_msg, pose_to_ros
@@ -177,7 +178,10 @@ class RobotServer:
         fb = o.feedback
         error = "" if fb.success else \
             f"[{fb.code.value}{':' + fb.subject if fb.subject else ''}] {fb.message}"[:500]
+        sim_time = raw.get(keys.OBS_TIMESTAMP)
         body = {**head, "stamp": [stamp.sec, stamp.nanosec], "success": bool(fb.success),
+                # a simulator's own clock, so the agent side sees what the direct env gives
+                "time": float(np.asarray(sim_time)) if sim_time is not None else None,
                 "error": error, "episode": self.episode, "step": self.steps,
                 "task_success": bool(self.emb.success(info)), "scene": o.scene,
                 "instruction": o.instruction,

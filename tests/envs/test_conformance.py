@@ -8,7 +8,7 @@ small, with its class's ``doctor_kwargs`` (``None`` there means too costly to st
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gymnasium as gym
@@ -26,11 +26,15 @@ from robomem.registry import import_target
 from robomem.skills import DONE, INTERACTION_ACTIONS, SKILL_NAMES
 from robomem.types import Action, Observation
 from tests.fixtures.gridworld import register_gridworld
+from tests.fixtures.ros import served_kwargs, stop_served
 from tests.fixtures.thor_standin import standin_kwargs
 
 register_gridworld()
 ENV_IDS = ENVS.names()
-TEST_KWARGS: dict[str, Callable[[], dict[str, Any]]] = {"robomem/AI2THOR-v0": standin_kwargs}
+# envs whose world cannot run here, started on a stand-in: AI2-THOR on the FIFO stand-in, a
+# ROS 2 robot against `robomem ros serve` (one server per env, on a domain of its own)
+TEST_KWARGS: dict[str, Callable[[], dict[str, Any]]] = {"robomem/AI2THOR-v0": standin_kwargs,
+                                                        "robomem/ROS2Robot-v0": served_kwargs}
 
 # What the executor sends for a skill besides its own interaction: it walks the lattice,
 # turns and pitches the camera on the way (policies/executor.py, policies/motion.py).
@@ -65,8 +69,9 @@ def make(env_id: str) -> gym.Env[Any, Any]:
 
 
 @pytest.fixture(params=ENV_IDS)
-def env_id(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+def env_id(request: pytest.FixtureRequest) -> Iterator[str]:
+    yield str(request.param)
+    stop_served()
 
 
 def test_the_workshop_is_among_the_registered_envs() -> None:

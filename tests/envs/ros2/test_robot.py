@@ -46,6 +46,7 @@ def test_the_served_robot_gives_the_direct_envs_frames(ros_server: Server) -> No
             assert abs((pa.yaw - pb.yaw + 180) % 360 - 180) < 1e-3
             assert abs(pa.horizon - pb.horizon) < 1e-3
             assert ea.instruction == eb.instruction
+            assert a["timestamp"] == b["timestamp"] and a["step"] == b["step"]  # its own clock
     finally:
         direct.close()
         robot.close()
