@@ -27,7 +27,7 @@ from robomem.untrusted import quote
 __all__ = ["ROS2EnvConfig", "RosTopics"]
 
 _NAME = re.compile(r"^/?[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
-MOTIONS = ("json", "twist")
+MOTIONS = ("json", "twist", "goal")
 POSE_TYPES = ("odometry", "pose_stamped")
 RELIABILITY = ("reliable", "best_effort")
 
@@ -55,7 +55,10 @@ class RosTopics:
             ``{"id", "question"}`` or plain text).
         answer: ``std_msgs/String`` JSON: each question's answer (``MemoryReader``).
         frame: the fixed frame poses are given in.
-        motion: ``json`` (every primitive as JSON) or ``twist`` (moves and turns as Twist).
+        motion: ``json`` (every primitive as JSON), ``twist`` (moves and turns as Twist) or
+            ``goal`` (moves and turns as ``geometry_msgs/PoseStamped`` goals on ``goal_pose``,
+            for a robot with a navigation stack).
+        goal_pose: ``geometry_msgs/PoseStamped`` goals in ``frame`` (ReMEmbR's topic).
         reliability: QoS reliability of the sensor topics.
         qos_depth: QoS history depth.
         tolerance: the largest stamp difference within one observation (s).
@@ -74,6 +77,7 @@ class RosTopics:
     instruction: str = "/speech"
     action: str = "/robomem/action"
     cmd_vel: str = "/cmd_vel"
+    goal_pose: str = "/goal_pose"
     feedback: str = "/robomem/feedback"
     reset: str = "/robomem/reset"
     scene_graph: str = "/robomem/scene_graph"

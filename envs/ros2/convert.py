@@ -219,3 +219,57 @@ def intrinsics_from_info(info: Any, width: int, height: int) -> NDArray[np.float
         raise MessageError("camera_info.k must have positive focal lengths and k[8] == 1, got "
                            f"{np.round(k, 3).tolist()}")
     return k
+
+
+# the lattice moves and turns in the robot's own frame: (forward, left, turn) in steps
+MOTION_STEPS: dict[str, tuple[int, int, int]] = {
+    "move_ahead": (1, 0, 0), "move_back": (-1, 0, 0), "move_left": (0, 1, 0),
+    "move_right": (0, -1, 0), "rotate_left": (0, 0, 1), "rotate_right": (0, 0, -1)}
+
+
+def goal_of(x: float, y: float, theta: float, primitive: str, lattice: float,
+            turn_degrees: float) -> tuple[float, float, float]:
+    """The map-frame goal ``(x, y, heading in rad)`` of a lattice move or turn from a pose.
+
+    ``theta`` is the ROS heading (rad, counter-clockwise from +x; left is +y, REP 103).
+
+    Example:
+        >>> [round(v, 3) for v in goal_of(1.0, 2.0, 0.0, "move_left", 0.25, 90.0)]
+        [1.0, 2.25, 0.0]
+    """
+    fwd, left, turn = MOTION_STEPS[primitive]
+    c, s = math.cos(theta), math.sin(theta)
+    return (x + lattice * (fwd * c - left * s), y + lattice * (fwd * s + left * c),
+            theta + math.radians(turn * turn_degrees))
+
+
+def primitive_to(x: float, y: float, theta: float, goal: tuple[float, float, float],
+                 lattice: float, turn_degrees: float) -> str | None:
+    """The one lattice move or turn that goes from a pose toward ``goal`` (None: already there).
+
+    A turn comes first when the heading is off by more than half a turn; else the move along
+    the robot's axis with the larger offset, when that exceeds half a step.
+
+    Example:
+        >>> primitive_to(1.0, 2.0, 0.0, (1.0, 2.25, 0.0), 0.25, 90.0)
+        'move_left'
+        >>> primitive_to(0.0, 0.0, 0.0, (0.0, 0.0, math.pi / 2), 0.25, 90.0)
+        'rotate_left'
+    """
+    gx, gy, gt = goal
+    dt = (gt - theta + math.pi) % (2 * math.pi) - math.pi
+    if abs(dt) > math.radians(turn_degrees) / 2:
+        return "rotate_left" if dt > 0 else "rotate_right"
+    c, s = math.cos(theta), math.sin(theta)
+    fwd, left = (gx - x) * c + (gy - y) * s, -(gx - x) * s + (gy - y) * c
+    if max(abs(fwd), abs(left)) <= lattice / 2:
+        return None
+    if abs(fwd) >= abs(left):
+        return "move_ahead" if fwd > 0 else "move_back"
+    return "move_left" if left > 0 else "move_right"
+
+
+def heading_of(q: Sequence[float]) -> float:
+    """The heading (rad, about z) of a ROS orientation quaternion ``(x, y, z, w)``."""
+    r = quat_to_matrix(q)
+    return math.atan2(r[1, 0], r[0, 0])

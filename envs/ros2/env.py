@@ -4,10 +4,12 @@ The env subscribes to the robot's camera (colour, depth, CameraInfo), camera pos
 instance ids and instructions, and assembles time-synchronised observations from them
 (``envs/ros2/sync.py``): every part of one observation lies within ``topics.tolerance``
 seconds (default 50 ms) of the colour image, and stale or unmatched messages are dropped and
-counted (``env.unwrapped.link_stats()``). An action goes out as JSON on ``topics.action`` (robomem's
-primitive names; with ``motion: twist`` moves and turns as ``geometry_msgs/Twist`` on
-``topics.cmd_vel``). The step then waits for the robot's outcome on ``topics.feedback`` and for
-an observation taken after it. A robot that stops answering makes the step raise
+counted (``env.unwrapped.link_stats()``). An action goes out as JSON on ``topics.action``
+(robomem's primitive names). With ``motion: twist`` moves and turns go as
+``geometry_msgs/Twist`` on ``topics.cmd_vel``; with ``motion: goal`` as
+``geometry_msgs/PoseStamped`` goals on ``topics.goal_pose``, the pose one move or turn away.
+The step then waits for the robot's outcome on ``topics.feedback`` and for an observation
+taken after it. A robot that stops answering makes the step raise
 :class:`RobotTimeout` after ``topics.timeout`` seconds, naming the silent topics; it never
 hangs. ``reset`` sends a reset request on ``topics.reset`` (seed and options, for a robot or
 server that can reset) and waits the same way. Topic names, frames, QoS and timing come from
@@ -39,9 +41,12 @@ from robomem import keys
 from robomem.envs.layout import camera_observation_space, parse_action
 from robomem.envs.ros2.config import RosTopics
 from robomem.envs.ros2.convert import (
+    MOTION_STEPS,
     MessageError,
     base_from_ros,
     depth_from_msg,
+    goal_of,
+    heading_of,
     horizon_of,
     ids_from_msg,
     intrinsics_from_info,
@@ -49,6 +54,7 @@ from robomem.envs.ros2.convert import (
     rgb_from_msg,
     stamp_of,
 )
+from robomem.envs.ros2.node import to_stamp
 from robomem.envs.ros2.ports import Ports
 from robomem.envs.ros2.sync import Synced, Synchronizer
 from robomem.memory.reader import MemoryReader
@@ -63,9 +69,6 @@ __all__ = ["ACTIONS", "ROS2RobotEnv", "RobotTimeout"]
 log = logging.getLogger(__name__)
 
 ACTIONS: tuple[str, ...] = tuple(p for p in PRIMITIVES if p != Primitive.FIND.value)
-TWIST = {"move_ahead": (1.0, 0.0, 0.0), "move_back": (-1.0, 0.0, 0.0),
-         "move_left": (0.0, 1.0, 0.0), "move_right": (0.0, -1.0, 0.0),
-         "rotate_left": (0.0, 0.0, 1.0), "rotate_right": (0.0, 0.0, -1.0)}
 MAX_INSTRUCTION_CHARS = 2000
 INSTRUCTION_CHARSET = string.printable
 
@@ -197,6 +200,7 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         ports.subscribe(m.String, t.feedback, self._on_feedback, qos("command", 50))
         self._pub_action = ports.publisher(m.String, t.action, qos("command", 50))
         self._pub_twist = ports.publisher(m.Twist, t.cmd_vel, qos("command", 50))
+        self._pub_goal = ports.publisher(m.PoseStamped, t.goal_pose, qos("command", 50))
         self._pub_reset = (ports.publisher(m.String, t.reset, qos("command", 50))
                            if t.reset else None)
         self._start_memory()
@@ -298,12 +302,8 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self._steps += 1
         assert self.ports is not None
         sent = self.ports.now()
-        if self.topics.motion == "twist" and name in TWIST:
-            x, y, z = TWIST[name]
-            tw = self.m.Twist()
-            tw.linear.x, tw.linear.y, tw.angular.z = x * 0.25, y * 0.25, z * math.pi / 2
-            self._subscribed(self._pub_twist, self.topics.cmd_vel)
-            self._pub_twist.publish(tw)
+        if self.topics.motion in ("twist", "goal") and name in MOTION_STEPS:
+            self._send_motion(name)
 
             def mine(b: dict[str, Any]) -> bool:
                 st = b.get("stamp") or [0, 0]
@@ -329,6 +329,35 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self._done = terminated or truncated
         info[keys.INFO_SUCCESS] = success and terminated
         return obs, 1.0 if success and terminated else 0.0, terminated, truncated, info
+
+    def _send_motion(self, name: str) -> None:
+        """A lattice move or turn as a Twist (one step) or a PoseStamped goal (the pose after)."""
+        from robomem.embodiment import embodiment_for
+
+        body = embodiment_for(self).body
+        lattice, turn = (body.lattice, body.turn_degrees) if body else (0.25, 90.0)
+        fwd, left, yaw = MOTION_STEPS[name]
+        if self.topics.motion == "twist":
+            tw = self.m.Twist()
+            tw.linear.x, tw.linear.y = fwd * lattice, left * lattice
+            tw.angular.z = yaw * math.radians(turn)
+            self._subscribed(self._pub_twist, self.topics.cmd_vel)
+            self._pub_twist.publish(tw)
+            return
+        assert self._last is not None  # reset() took a frame
+        msg = self._last.messages["pose"].pose
+        base = msg.pose if self.topics.pose_type == "odometry" else msg
+        p, q = base.position, base.orientation
+        x, y, theta = goal_of(p.x, p.y, heading_of([q.x, q.y, q.z, q.w]), name, lattice, turn)
+        goal = self.m.PoseStamped()
+        goal.header.frame_id = self.topics.frame
+        # the frame's own stamp: a replay sends the very same goal
+        goal.header.stamp.sec, goal.header.stamp.nanosec = to_stamp(self._last.stamp)
+        goal.pose.position.x, goal.pose.position.y, goal.pose.position.z = x, y, p.z
+        goal.pose.orientation.z, goal.pose.orientation.w = math.sin(theta / 2), \
+            math.cos(theta / 2)
+        self._subscribed(self._pub_goal, self.topics.goal_pose)
+        self._pub_goal.publish(goal)
 
     def _parse(self, action: Any) -> tuple[str, str | None]:
         return parse_action(action, ACTIONS)

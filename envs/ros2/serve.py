@@ -5,8 +5,9 @@ The server is a node that owns an env (Household by default). It answers:
 - a reset request (``topics.reset``, JSON ``{"request", "seed", "options"}``) with
   ``env.reset``;
 - an action (``topics.action``, JSON ``{"seq", "action", "object"}`` with robomem's primitive
-  names), or a ``geometry_msgs/Twist`` on ``topics.cmd_vel`` (one lattice move or turn), with
-  ``env.step``.
+  names), a ``geometry_msgs/Twist`` on ``topics.cmd_vel`` (one lattice move or turn) or a
+  ``geometry_msgs/PoseStamped`` goal on ``topics.goal_pose`` (the one move or turn toward
+  it), with ``env.step``.
 
 After each, it publishes one frame with a single stamp on every sensor topic: the colour
 image, depth (32FC1, metres), instance ids (32SC1), CameraInfo, the camera pose
@@ -33,7 +34,13 @@ import numpy as np
 from robomem import keys
 from robomem.embodiment import embodiment_for
 from robomem.envs.ros2.config import RosTopics
-from robomem.envs.ros2.convert import base_to_ros, image_to_msg, pose_to_ros
+from robomem.envs.ros2.convert import (
+    base_to_ros,
+    heading_of,
+    image_to_msg,
+    pose_to_ros,
+    primitive_to,
+)
 from robomem.envs.ros2.node import msgs, qos, start_node
 from robomem.feedback import FeedbackCode
 from robomem.primitives import PRIMITIVES
@@ -93,7 +100,9 @@ class RobotServer:
             self.pub["segmentation"] = node.create_publisher(m.Image, t.segmentation, sensor)
         cmd = qos("command", 50)
         self._subs = [node.create_subscription(m.String, t.action, self._on_action, cmd),
-                      node.create_subscription(m.Twist, t.cmd_vel, self._on_twist, cmd)]
+                      node.create_subscription(m.Twist, t.cmd_vel, self._on_twist, cmd),
+                      node.create_subscription(m.PoseStamped, t.goal_pose, self._on_goal, cmd)]
+        self._base: tuple[float, float, float] | None = None  # (x, y, heading) in the map
         if t.reset:
             self._subs.append(node.create_subscription(m.String, t.reset, self._on_reset, cmd))
         self.running = False  # an episode is on (reset and not yet ended)
@@ -129,6 +138,27 @@ class RobotServer:
         name = twist_primitive(float(msg.linear.x), float(msg.linear.y), float(msg.angular.z))
         if name is not None:
             self._act(None, name, None)
+
+    def _on_goal(self, msg: Any) -> None:
+        """A PoseStamped goal: the one lattice move or turn toward it.
+
+        A robot with a navigation stack drives to the goal; this one steps.
+        """
+        if self._base is None:
+            self._reject({"kind": "action", "seq": None, "action": "goal"},
+                         f"[{FeedbackCode.UNSUPPORTED.value}] no episode is running: reset "
+                         f"first")
+            return
+        body = self.emb.body
+        lattice, turn = (body.lattice, body.turn_degrees) if body else (0.25, 90.0)
+        p, q = msg.pose.position, msg.pose.orientation
+        name = primitive_to(*self._base, (p.x, p.y, heading_of([q.x, q.y, q.z, q.w])),
+                            lattice, turn)
+        if name is None:
+            self._reject({"kind": "action", "seq": None, "action": "goal"},
+                         f"[{FeedbackCode.BLOCKED.value}] the goal is where the robot is")
+            return
+        self._act(None, name, None)
 
     def _act(self, seq: Any, name: str, obj: Any) -> None:
         head = {"kind": "action", "seq": seq if isinstance(seq, int) else None, "action": name}
@@ -224,6 +254,7 @@ class RobotServer:
         base.pose.position.x, base.pose.position.y, base.pose.position.z = (float(v) for v in p)
         base.pose.orientation.x, base.pose.orientation.y, base.pose.orientation.z, \
             base.pose.orientation.w = q
+        self._base = (float(p[0]), float(p[1]), heading_of(q))
         if t.pose_type == "odometry":
             odom = header(m.Odometry(), t.frame)
             odom.child_frame_id = "base_link"

@@ -100,3 +100,19 @@ def test_topic_settings_are_checked() -> None:
         RosTopics(motion="teleport")
     with pytest.raises(ValueError, match="unknown topics setting 'colour'"):
         RosTopics.of({"colour": "/x"})
+
+
+def test_a_goal_one_step_away_maps_back_to_its_move() -> None:
+    import math
+
+    from robomem.envs.ros2.convert import MOTION_STEPS, goal_of, heading_of, primitive_to
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        x, y, theta = rng.uniform(-5, 5), rng.uniform(-5, 5), rng.uniform(-math.pi, math.pi)
+        for name in MOTION_STEPS:
+            goal = goal_of(x, y, theta, name, 0.25, 90.0)
+            assert primitive_to(x, y, theta, goal, 0.25, 90.0) == name
+        assert primitive_to(x, y, theta, (x + 0.05, y, theta + 0.1), 0.25, 90.0) is None
+    q = (0.0, 0.0, math.sin(0.3), math.cos(0.3))
+    assert heading_of(q) == pytest.approx(0.6)

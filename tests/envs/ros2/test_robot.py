@@ -112,13 +112,16 @@ def test_frames_of_the_wrong_size_and_unknown_actions_are_named(ros_server: Serv
         robot.close()
 
 
-def test_twist_commands_move_the_robot(ros_server: Server) -> None:
-    robot = gym.make("robomem/ROS2Robot-v0", **ros_kwargs(ros_server.domain, motion="twist"))
+@pytest.mark.parametrize("motion", ["twist", "goal"])
+def test_twist_and_goal_commands_move_the_robot(ros_server: Server, motion: str) -> None:
+    robot = gym.make("robomem/ROS2Robot-v0", **ros_kwargs(ros_server.domain, motion=motion))
     direct = gym.make("robomem/Household-v0", width=64, height=64)
     try:
         robot.reset(seed=5)
         direct.reset(seed=5)
-        for prim, world in (("rotate_left", "RotateLeft"), ("move_ahead", "MoveAhead")):
+        for prim, world in (("rotate_left", "RotateLeft"), ("move_ahead", "MoveAhead"),
+                            ("move_left", "MoveLeft"), ("rotate_right", "RotateRight"),
+                            ("move_back", "MoveBack")):
             b, _, _, _, _ = robot.step({"action": prim, "object": ""})
             a, _, _, _, _ = direct.step({"action": world, "object": 0})
             assert np.allclose(a["agent_pose"][[0, 2, 3]], b["agent_pose"][[0, 2, 3]], atol=1e-4)
