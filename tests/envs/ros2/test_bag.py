@@ -31,6 +31,16 @@ def _run(env: Any, seeds: tuple[int, ...]) -> tuple[list[EpisodeRecord], dict[st
         agent.close()
 
 
+def _record(domain: int, bag: Path, seed: int, action: str) -> None:
+    """Record a reset and one action against the served robot on ``domain``."""
+    live = gym.make("robomem/ROS2Robot-v0", **ros_kwargs(domain), record=str(bag))
+    try:
+        live.reset(seed=seed)
+        live.step({"action": action, "object": ""})
+    finally:
+        live.close()
+
+
 def test_a_recorded_run_replays_to_the_same_memory(ros_server: Server, tmp_path: Path) -> None:
     bag = tmp_path / "run"
     live = gym.make("robomem/ROS2Robot-v0", **ros_kwargs(ros_server.domain), record=str(bag))
@@ -53,12 +63,7 @@ def test_a_replay_that_goes_another_way_says_where(ros_server: Server, tmp_path:
     from robomem.envs.ros2.bag import ReplayDiverged
 
     bag = tmp_path / "run"
-    live = gym.make("robomem/ROS2Robot-v0", **ros_kwargs(ros_server.domain), record=str(bag))
-    try:
-        live.reset(seed=0)
-        live.step({"action": "rotate_left", "object": ""})
-    finally:
-        live.close()
+    _record(ros_server.domain, bag, 0, "rotate_left")
     replay = gym.make("robomem/ROS2Robot-v0", **ros_kwargs(ros_server.domain), replay=str(bag))
     try:
         replay.reset(seed=0)
@@ -82,12 +87,7 @@ def test_the_recording_is_mcap_that_foxglove_reads(ros_server: Server, tmp_path:
     from mcap.reader import make_reader
 
     bag = tmp_path / "run"
-    live = gym.make("robomem/ROS2Robot-v0", **ros_kwargs(ros_server.domain), record=str(bag))
-    try:
-        live.reset(seed=2)
-        live.step({"action": "move_ahead", "object": ""})
-    finally:
-        live.close()
+    _record(ros_server.domain, bag, 2, "move_ahead")
     (mcap_file,) = bag.glob("*.mcap")
     with mcap_file.open("rb") as f:
         reader = make_reader(f)
