@@ -142,6 +142,9 @@ class ROS2EnvConfig(EnvConfig):
         width, height: the image size the robot sends (checked on every frame).
         record: a new bag folder to record the run's ROS 2 traffic to (MCAP; "" for none).
         replay: a bag recorded with ``record`` to replay offline instead of a live robot.
+        rosbridge: ``ws://HOST:PORT`` of the robot's rosbridge server ("" joins the ROS 2
+            graph directly; ``envs/ros2/rosbridge.py``).
+        compression: ``none`` or ``png``: how a rosbridge server sends images.
     """
 
     type: str = "ros2"
@@ -152,3 +155,5 @@ class ROS2EnvConfig(EnvConfig):
     height: int = 300
     record: str = ""
     replay: str = ""
+    rosbridge: str = ""
+    compression: str = "none"

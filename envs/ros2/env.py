@@ -70,6 +70,7 @@ log = logging.getLogger(__name__)
 
 ACTIONS: tuple[str, ...] = tuple(p for p in PRIMITIVES if p != Primitive.FIND.value)
 MAX_INSTRUCTION_CHARS = 2000
+RESEND_S = 1.0  # through rosbridge, an unanswered reset request is repeated this often (s)
 INSTRUCTION_CHARSET = string.printable
 
 
@@ -88,6 +89,9 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         record: a new bag folder: every message taken and sent is recorded there (MCAP).
         replay: a bag folder recorded with ``record``: the env replays it instead of joining
             a graph, and each action must be the recorded one (``envs/ros2/bag.py``).
+        rosbridge: ``ws://HOST:PORT`` of a rosbridge server: talk to the robot through it
+            (roslibpy; ROS 1 or ROS 2) instead of joining a ROS 2 graph ("" joins the graph).
+        compression: through rosbridge, ``png`` asks the server to send images as PNG.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 10,  # noqa: RUF012
@@ -97,15 +101,28 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
 
     def __init__(self, topics: RosTopics | dict[str, Any] | None = None,
                  node_name: str = "robomem_agent", width: int = 300, height: int = 300,
-                 render_mode: str | None = None, record: str = "", replay: str = "") -> None:
+                 render_mode: str | None = None, record: str = "", replay: str = "",
+                 rosbridge: str = "", compression: str = "none") -> None:
         for name, v in (("width", width), ("height", height)):
             if isinstance(v, bool) or not isinstance(v, int) or not 16 <= v <= 4096:
                 raise ValueError(f"{name} must be an integer in [16, 4096], got {quote(v)}")
         if record and replay:
             raise ValueError(f"record and replay exclude each other (record={quote(record, 80)},"
                              f" replay={quote(replay, 80)}): a replay reproduces a recording")
+        if rosbridge or compression != "none":
+            from robomem.envs.ros2.rosbridge import COMPRESSIONS, parse_url
+
+            if replay and rosbridge:
+                raise ValueError(f"replay and rosbridge exclude each other (replay="
+                                 f"{quote(replay, 80)}, rosbridge={quote(rosbridge, 80)})")
+            if rosbridge:
+                parse_url(rosbridge)
+            if compression not in COMPRESSIONS:
+                raise ValueError(f"compression must be one of {', '.join(COMPRESSIONS)}, got "
+                                 f"{quote(compression, 40)}")
         self.topics = RosTopics.of(topics)
         self.record, self.replay = record, replay
+        self.rosbridge, self.compression = rosbridge, compression
         self.ports: Ports | None = None
         self._reader: MemoryReader | None = None
         self.memory_topics: MemoryTopics | None = None
@@ -154,12 +171,12 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
 
     def _start_memory(self) -> None:
         from robomem.envs.ros2.memory_topics import MemoryTopics
-        from robomem.envs.ros2.ports import LivePorts
+        from robomem.envs.ros2.ports import ReplayPorts
 
-        if self._reader is not None and isinstance(self.ports, LivePorts):
-            ros = self.ports.ros
+        if self._reader is not None and self.ports is not None and \
+                not isinstance(self.ports, ReplayPorts):
             try:
-                self.memory_topics = MemoryTopics(ros.node, self.topics, self._reader, ros.now)
+                self.memory_topics = MemoryTopics(self.ports, self.topics, self._reader)
             except ImportError as e:  # rclpy without the marker and service messages
                 log.warning("memory is not shown on ROS 2: %s (pip install 'robomem[ros]' "
                             "installs visualization_msgs and std_srvs)", e)
@@ -167,14 +184,23 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
     # ------------------------------------------------------------------ ros
     def _start(self) -> None:
         from robomem.envs.ros2.node import msgs, qos, start_node
-        from robomem.envs.ros2.ports import LivePorts, ReplayPorts
+        from robomem.envs.ros2.ports import LivePorts, RecordingPorts, ReplayPorts
 
         t = self.topics
+        ports: Ports
         if self.replay:
-            self.ports = ReplayPorts(self.replay)
+            ports = ReplayPorts(self.replay)
+        elif self.rosbridge:
+            from robomem.envs.ros2.rosbridge import RosbridgePorts
+
+            ports = RosbridgePorts(self.rosbridge, self.compression,
+                                   connect_timeout=t.timeout)
         else:
-            self.ports = LivePorts(start_node(self.node_name, t.domain_id), self.record or None)
-        m, ports = msgs(), self.ports
+            ports = LivePorts(start_node(self.node_name, t.domain_id))
+        if self.record:
+            ports = RecordingPorts(ports, self.record)
+        self.ports = ports
+        m = msgs()
         self.m = m
         sensor = qos("sensor", t.qos_depth, t.reliability)
         streams = ["rgb", "depth", "camera_pose", "pose"] + (["segmentation"] if
@@ -281,11 +307,23 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         if self._pub_reset is not None:
             self._subscribed(self._pub_reset, self.topics.reset)
             req = next(self._requests)
-            self._pub_reset.publish(self.m.String(data=json.dumps(
-                {"request": req, "seed": seed, "options": options or {}})))
-            body = self._wait("answer to the reset request",
-                              lambda: self._answer(lambda b: b.get("kind") == "reset" and
-                                                   b.get("request") == req), ["feedback"])
+            request = self.m.String(data=json.dumps(
+                {"request": req, "seed": seed, "options": options or {}}))
+            self._pub_reset.publish(request)
+            sent = [time.monotonic()]
+
+            def answered() -> dict[str, Any] | None:
+                got = self._answer(lambda b: b.get("kind") == "reset" and
+                                   b.get("request") == req)
+                if got is None and self.rosbridge and time.monotonic() - sent[0] > RESEND_S:
+                    # rosbridge cannot tell whether the robot listens yet: say it again (the
+                    # robot answers a repeated request id once more, without a second reset)
+                    assert self._pub_reset is not None
+                    self._pub_reset.publish(request)
+                    sent[0] = time.monotonic()
+                return got
+
+            body = self._wait("answer to the reset request", answered, ["feedback"])
             if body.get("rejected"):
                 raise ValueError(f"the robot refused the reset: {str(body.get('error'))[:300]}")
         self._steps, self._done = 0, False
@@ -417,6 +455,7 @@ class ROS2RobotEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         they depend on timing, and an episode's info must not (seeded determinism).
         """
         return {**(self._sync.stats() if self._sync else {}), **self._counts,
+                **(self.ports.stats() if self.ports else {}),
                 "skew": self._last.skew if self._last else 0.0}
 
     def render(self) -> Any:

@@ -10,7 +10,8 @@ When ``robomem run`` drives ``robomem/ROS2Robot-v0``, the runner hands the env t
 - answers questions sent on ``topics.query`` (``std_msgs/String``: plain text, or JSON
   ``{"id": ..., "question": "where is the mug?"}``) with JSON on ``topics.answer``, positions
   given in the map frame (REP 103) as ``position`` beside robomem's own ``center``;
-- serves ``std_srvs/Trigger`` on ``topics.scene_graph + "/get"``: the scene graph JSON now.
+- serves ``std_srvs/Trigger`` on ``topics.scene_graph + "/get"``: the scene graph JSON now
+  (on a live graph; through rosbridge the JSON topic and the questions serve instead).
 
 Questions are answered while the env waits for the robot (inside a step), from the memory the
 agent has written so far; between the agent's steps nobody changes memory under the answer.
@@ -22,14 +23,14 @@ import colorsys
 import json
 import logging
 import zlib
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from robomem.envs.ros2.config import RosTopics
 from robomem.envs.ros2.convert import PERMUTE
-from robomem.envs.ros2.node import marker_msgs, msgs, qos
+from robomem.envs.ros2.node import marker_msgs, msgs, qos, to_stamp
+from robomem.envs.ros2.ports import Ports
 from robomem.memory.reader import MemoryReader
 
 __all__ = ["MemoryTopics", "to_map"]
@@ -53,28 +54,31 @@ class MemoryTopics:
     """Publishes one agent's memory and answers questions to it (module docstring).
 
     Args:
-        node: the rclpy node to publish from.
+        ports: the env's ports (a live node, rosbridge, or a replay) to publish through.
         topics: where (``scene_graph``, ``markers``, ``query``, ``answer``; "" turns one off).
         reader: the agent's memory, read only.
-        now: the node clock's time as a ``builtin_interfaces/Time``.
     """
 
-    def __init__(self, node: Any, topics: RosTopics, reader: MemoryReader,
-                 now: Callable[[], Any]) -> None:
-        self.topics, self.reader, self.now = topics, reader, now
+    def __init__(self, ports: Ports, topics: RosTopics, reader: MemoryReader) -> None:
+        self.topics, self.reader, self.ports = topics, reader, ports
         self.m, self.v = msgs(), marker_msgs()
         t = topics
-        self._json = (node.create_publisher(self.m.String, t.scene_graph, qos("latched"))
+        self._json = (ports.publisher(self.m.String, t.scene_graph, qos("latched"))
                       if t.scene_graph else None)
-        self._markers = (node.create_publisher(self.v.MarkerArray, t.markers, qos("latched"))
+        self._markers = (ports.publisher(self.v.MarkerArray, t.markers, qos("latched"))
                          if t.markers else None)
-        self._answers = (node.create_publisher(self.m.String, t.answer, qos("command", 50))
+        self._answers = (ports.publisher(self.m.String, t.answer, qos("command", 50))
                          if t.answer else None)
         if t.query and self._answers is not None:
-            node.create_subscription(self.m.String, t.query, self._on_query, qos("command", 50))
-        if t.scene_graph:
-            node.create_service(self.v.Trigger, t.scene_graph + "/get", self._on_get)
+            ports.subscribe(self.m.String, t.query, self._on_query, qos("command", 50))
+        self.serves_graph = bool(t.scene_graph) and ports.service(
+            self.v.Trigger, t.scene_graph + "/get", self._on_get)
         self.counts = {"published": 0, "questions": 0}
+
+    def now(self) -> Any:
+        """The ports' time as a ``builtin_interfaces/Time``."""
+        sec, nanosec = to_stamp(self.ports.now())
+        return self.v.Time(sec=sec, nanosec=nanosec)
 
     # ------------------------------------------------------------------ scene graph
     def snapshot(self) -> dict[str, Any]:

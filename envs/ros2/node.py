@@ -55,17 +55,18 @@ def msgs() -> Any:
 
 
 def marker_msgs() -> Any:
-    """``visualization_msgs`` Marker and MarkerArray, Point, ColorRGBA and std_srvs Trigger."""
+    """Marker and MarkerArray, Point, ColorRGBA, Time, and std_srvs Trigger."""
     _rclpy()
     from types import SimpleNamespace
 
+    from builtin_interfaces.msg import Time
     from geometry_msgs.msg import Point
     from std_msgs.msg import ColorRGBA
     from std_srvs.srv import Trigger
     from visualization_msgs.msg import Marker, MarkerArray
 
     return SimpleNamespace(Marker=Marker, MarkerArray=MarkerArray, Point=Point,
-                           ColorRGBA=ColorRGBA, Trigger=Trigger)
+                           ColorRGBA=ColorRGBA, Trigger=Trigger, Time=Time)
 
 
 def qos(kind: str, depth: int = 10, reliability: str = "reliable") -> Any:

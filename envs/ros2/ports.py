@@ -1,8 +1,9 @@
 """Where a ROS 2 env's messages come from and go to: a live graph, or a recorded bag.
 
 ``robomem/ROS2Robot-v0`` subscribes, publishes and spins through :class:`Ports`, so the same
-code runs live (:class:`LivePorts`, a node in a context of its own, optionally recording every
-message it takes and sends to MCAP) and offline (:class:`ReplayPorts`, the messages of a bag
+code runs live (:class:`LivePorts`, a node in a context of its own, or rosbridge's ports in
+``envs/ros2/rosbridge.py``), recorded (:class:`RecordingPorts` around either, writing every
+message taken and sent to MCAP) and offline (:class:`ReplayPorts`, the messages of a bag
 handed to the same callbacks in the recorded order; ``envs/ros2/bag.py``).
 
 Example (offline: a bag of one instruction, handed to a callback):
@@ -30,7 +31,7 @@ from typing import Any
 from robomem.envs.ros2.bag import BagEntry, BagRecorder, BagReplay, ReplayDiverged
 from robomem.envs.ros2.node import RosNode, serialize
 
-__all__ = ["LivePorts", "Ports", "Publisher", "ReplayPorts"]
+__all__ = ["LivePorts", "Ports", "Publisher", "RecordingPorts", "ReplayPorts"]
 
 log = logging.getLogger(__name__)
 Callback = Callable[[Any], None]
@@ -71,49 +72,38 @@ class Ports(ABC):
     def close(self) -> None:
         """Release the graph or the bag (idempotent)."""
 
+    def service(self, cls: type, name: str, handler: Callable[[Any, Any], Any]) -> bool:
+        """Serve ``name`` with ``handler(request, response)``; False where these ports cannot."""
+        return False
 
-class _LivePublisher(Publisher):
-    def __init__(self, pub: Any, topic: str, recorder: BagRecorder | None) -> None:
-        self._pub, self._topic, self._recorder = pub, topic, recorder
-
-    def publish(self, msg: Any) -> None:
-        if self._recorder is not None:
-            self._recorder.write(self._topic, msg, time.time_ns())
-        self._pub.publish(msg)
-
-    def get_subscription_count(self) -> int:
-        return int(self._pub.get_subscription_count())
+    def stats(self) -> dict[str, float]:
+        """The transport's own counters (none here; rosbridge counts its queue drops)."""
+        return {}
 
 
 class LivePorts(Ports):
-    """A node on a live graph; with ``record``, every message taken or sent goes to a bag.
+    """A node on a live graph.
 
     Args:
         ros: the node (``envs/ros2/node.py``'s ``start_node``).
-        record: a new bag folder to record to, or None.
     """
 
-    def __init__(self, ros: RosNode, record: str | Path | None = None) -> None:
+    def __init__(self, ros: RosNode) -> None:
         self.ros = ros
-        self.recorder = BagRecorder(record) if record else None
 
     def subscribe(self, cls: type, topic: str, callback: Callback, qos: Any) -> None:
-        """Subscribe on the node (recording each message first, if recording)."""
-        rec = self.recorder
-        if rec is None:
-            self.ros.node.create_subscription(cls, topic, callback, qos)
-            return
-
-        def recorded(msg: Any) -> None:
-            rec.write(topic, msg, time.time_ns())
-            callback(msg)
-
-        self.ros.node.create_subscription(cls, topic, recorded, qos)
+        """Subscribe on the node."""
+        self.ros.node.create_subscription(cls, topic, callback, qos)
 
     def publisher(self, cls: type, topic: str, qos: Any) -> Publisher:
-        """A node publisher (recording each message it sends, if recording)."""
-        return _LivePublisher(self.ros.node.create_publisher(cls, topic, qos), topic,
-                              self.recorder)
+        """A node publisher (rclpy's publisher has the :class:`Publisher` methods)."""
+        pub: Publisher = self.ros.node.create_publisher(cls, topic, qos)
+        return pub
+
+    def service(self, cls: type, name: str, handler: Callable[[Any, Any], Any]) -> bool:
+        """Serve ``name`` on the node (answered while the env spins)."""
+        self.ros.node.create_service(cls, name, handler)
+        return True
 
     def spin_once(self, timeout: float) -> None:
         """Spin the node once."""
@@ -124,12 +114,70 @@ class LivePorts(Ports):
         return time.time()
 
     def close(self) -> None:
-        """Leave the graph and finish the recording."""
+        """Leave the graph."""
+        self.ros.close()
+
+
+class _RecordedPublisher(Publisher):
+    def __init__(self, pub: Publisher, topic: str, recorder: BagRecorder) -> None:
+        self._pub, self._topic, self._recorder = pub, topic, recorder
+
+    def publish(self, msg: Any) -> None:
+        self._recorder.write(self._topic, msg, time.time_ns())
+        self._pub.publish(msg)
+
+    def get_subscription_count(self) -> int:
+        return int(self._pub.get_subscription_count())
+
+
+class RecordingPorts(Ports):
+    """Other ports (live or rosbridge), with every message taken or sent written to a bag.
+
+    Args:
+        inner: the ports to record.
+        path: a new bag folder (MCAP; ``envs/ros2/bag.py``).
+    """
+
+    def __init__(self, inner: Ports, path: str | Path) -> None:
+        self.inner = inner
+        self.recorder = BagRecorder(path)
+
+    def subscribe(self, cls: type, topic: str, callback: Callback, qos: Any) -> None:
+        """Subscribe through the inner ports, recording each message before the callback."""
+        rec = self.recorder
+
+        def recorded(msg: Any) -> None:
+            rec.write(topic, msg, time.time_ns())
+            callback(msg)
+
+        self.inner.subscribe(cls, topic, recorded, qos)
+
+    def publisher(self, cls: type, topic: str, qos: Any) -> Publisher:
+        """The inner ports' publisher, recording each message it sends."""
+        return _RecordedPublisher(self.inner.publisher(cls, topic, qos), topic, self.recorder)
+
+    def service(self, cls: type, name: str, handler: Callable[[Any, Any], Any]) -> bool:
+        """Serve through the inner ports (calls are not recorded)."""
+        return self.inner.service(cls, name, handler)
+
+    def spin_once(self, timeout: float) -> None:
+        """Spin the inner ports."""
+        self.inner.spin_once(timeout)
+
+    def now(self) -> float:
+        """The inner ports' clock."""
+        return self.inner.now()
+
+    def stats(self) -> dict[str, float]:
+        """The inner ports' counters."""
+        return self.inner.stats()
+
+    def close(self) -> None:
+        """Close the inner ports and finish the recording."""
         try:
-            self.ros.close()
+            self.inner.close()
         finally:
-            if self.recorder is not None:
-                self.recorder.close()
+            self.recorder.close()
 
 
 class _ReplayPublisher(Publisher):
@@ -158,6 +206,7 @@ class ReplayPorts(Ports):
         self._next: BagEntry | None = None
         self._subs: dict[str, Callback] = {}
         self._outgoing: set[str] = set()
+        self._sent: dict[str, bytes] = {}  # the last message sent on each topic
         self._time = 0.0
         self.replayed = 0
 
@@ -194,6 +243,9 @@ class ReplayPorts(Ports):
             raise ReplayDiverged(f"the recording {str(self.bag.path)!r} ends here, after "
                                  f"{self.replayed} messages, but the agent still waits for "
                                  f"the robot")
+        if e.topic in self._outgoing and self._sent.get(e.topic) == serialize(e.message):
+            self._take()  # a request the recording repeated (rosbridge resends resets)
+            return
         if e.topic in self._outgoing:
             raise ReplayDiverged(f"the agent waits for the robot, but the recording has it "
                                  f"send {_show(e.message)} on {e.topic} first")
@@ -211,9 +263,11 @@ class ReplayPorts(Ports):
         if e is None:
             raise ReplayDiverged(f"the agent sends {_show(msg)} on {topic}, but the recording "
                                  f"{str(self.bag.path)!r} ends here")
-        if e.topic != topic or serialize(e.message) != serialize(msg):
+        data = serialize(msg)
+        if e.topic != topic or serialize(e.message) != data:
             raise ReplayDiverged(f"the agent sends {_show(msg)} on {topic}, but the recording "
                                  f"has {_show(e.message)} on {e.topic}")
+        self._sent[topic] = data
         self._take()
 
     def now(self) -> float:

@@ -110,6 +110,8 @@ class RobotServer:
         self.steps = 0
         self._instruction: str | None = None
         self.counts = {"resets": 0, "actions": 0, "rejected": 0}
+        self._last_reset: Any = None  # the last reset request, and its first frame
+        self._reset_frame: tuple[Any, dict[str, Any]] | None = None
 
     # --------------------------------------------------------------- requests
     def _on_reset(self, msg: Any) -> None:
@@ -117,6 +119,15 @@ class RobotServer:
         if req is None:
             return
         seed, options = req.get("seed"), req.get("options")
+        ident = req.get("request")
+        if ident is not None and req == self._last_reset and self.steps == 0 and \
+                self._reset_frame is not None:
+            # the same request again (a client that cannot see whether we listen repeats it):
+            # answer once more, without starting another episode
+            raw, info = self._reset_frame
+            self._publish(raw, info, {"kind": "reset", "request": ident, "action": "",
+                                      "terminated": False, "truncated": False})
+            return
         try:
             raw, info = self.env.reset(seed=seed if isinstance(seed, int) else None,
                                        options=options if isinstance(options, dict) else None)
@@ -126,6 +137,7 @@ class RobotServer:
         self.running, self.steps = True, 0
         self.episode += 1
         self.counts["resets"] += 1
+        self._last_reset, self._reset_frame = req, (raw, info)
         self._publish(raw, info, {"kind": "reset", "request": req.get("request"),
                                   "action": "", "terminated": False, "truncated": False})
 
