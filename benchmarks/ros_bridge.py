@@ -12,11 +12,17 @@ Two parts, each measured in the same run (DDS stays on this host:
   robomem/Household-v0 directly and through robomem/ROS2Robot-v0 against
   ``robomem ros serve``: success rates, steps and seconds per step of both.
 
-The rosbridge path (roslibpy against a rosbridge server) is not measured: robomem has no
-rosbridge client yet (issue 16).
+- **rosbridge stream**: the same publisher, with a rosbridge server (``rosbridge-server-rs``)
+  on its graph and 4 rosbridge client processes (robomem's own client, ``RosbridgePorts``:
+  roslibpy, JSON, PNG with ``--bridge-compression png``) taking every stream for
+  ``--bridge-seconds``. Reported: each client's rate, latency (stamp to the env's callback,
+  JSON decoding and message conversion included), queue drops, and the server's resident
+  memory every 10 s.
+- the **agent** part runs a third condition, through rosbridge against the same served robot.
 
 Usage:
-    python benchmarks/ros_bridge.py --seconds 300 --agent-seeds 10 --out benchmarks/results
+    python benchmarks/ros_bridge.py --seconds 300 --bridge-seconds 300 --agent-seeds 10 \
+        --out benchmarks/results
 """
 
 from __future__ import annotations
@@ -51,7 +57,30 @@ def rss_mb() -> float:
 
 
 # ---------------------------------------------------------------------------- roles
-def publisher(seconds: float, domain: int, report: Path) -> None:
+def rss_of(pid: int) -> float:
+    """Another process's resident memory (MB), from /proc (nan once it has gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+def latency_row(xs: list[float]) -> dict[str, Any]:
+    """Count and latency percentiles (ms) of latencies in seconds."""
+    import numpy as np
+
+    a = np.asarray(xs) * 1000.0
+    return {"received": len(xs),
+            "p50_ms": float(np.percentile(a, 50)) if len(a) else None,
+            "p99_ms": float(np.percentile(a, 99)) if len(a) else None,
+            "max_ms": float(a.max()) if len(a) else None}
+
+
+def publisher(seconds: float, domain: int, report: Path, subscribers: int = SUBSCRIBERS
+              ) -> None:
     """Publish RGB-D and odometry at 30 Hz; write the rate achieved and RSS samples."""
     import numpy as np
 
@@ -65,7 +94,7 @@ def publisher(seconds: float, domain: int, report: Path) -> None:
             "depth": ros.node.create_publisher(m.Image, "/camera/depth/image_rect", sensor),
             "odom": ros.node.create_publisher(m.Odometry, "/odom", sensor)}
     deadline = time.monotonic() + 30
-    while min(p.get_subscription_count() for p in pubs.values()) < SUBSCRIBERS:
+    while min(p.get_subscription_count() for p in pubs.values()) < subscribers:
         if time.monotonic() > deadline:
             raise SystemExit("the subscribers did not appear within 30 s")
         time.sleep(0.05)
@@ -103,7 +132,6 @@ def subscriber(seconds: float, domain: int, report: Path) -> None:
     """Four nodes take every stream; each records its count and latencies."""
     import threading
 
-    import numpy as np
     from rclpy.executors import SingleThreadedExecutor
 
     from robomem.envs.ros2.node import msgs, qos, start_node
@@ -138,19 +166,38 @@ def subscriber(seconds: float, domain: int, report: Path) -> None:
     stop.set()
     for t in threads:
         t.join(5)
-    out = []
-    for per in lat:
-        row: dict[str, Any] = {}
-        for stream, xs in per.items():
-            a = np.asarray(xs) * 1000.0
-            row[stream] = {"received": len(xs),
-                           "p50_ms": float(np.percentile(a, 50)) if len(a) else None,
-                           "p99_ms": float(np.percentile(a, 99)) if len(a) else None,
-                           "max_ms": float(a.max()) if len(a) else None}
-        out.append(row)
+    out = [{stream: latency_row(xs) for stream, xs in per.items()} for per in lat]
     for ros in nodes:
         ros.close()
     report.write_text(json.dumps(out))
+
+
+def bridge_subscriber(seconds: float, url: str, compression: str, report: Path) -> None:
+    """One rosbridge client (robomem's RosbridgePorts) taking every stream."""
+    from robomem.envs.ros2.node import msgs, qos
+    from robomem.envs.ros2.rosbridge import RosbridgePorts
+
+    m = msgs()
+    ports = RosbridgePorts(url, compression)
+    lat: dict[str, list[float]] = {"rgb": [], "depth": [], "odom": []}
+
+    def cb(stream: str):  # type: ignore[no-untyped-def]
+        def take(msg) -> None:  # type: ignore[no-untyped-def]
+            st = msg.header.stamp
+            lat[stream].append(time.time() - (st.sec + 1e-9 * st.nanosec))
+        return take
+
+    sensor = qos("sensor", 10)
+    ports.subscribe(m.Image, "/camera/color/image_raw", cb("rgb"), sensor)
+    ports.subscribe(m.Image, "/camera/depth/image_rect", cb("depth"), sensor)
+    ports.subscribe(m.Odometry, "/odom", cb("odom"), sensor)
+    end = time.monotonic() + seconds + 20.0
+    while time.monotonic() < end:
+        ports.spin_once(0.05)
+    stats = ports.stats()
+    ports.close()
+    report.write_text(json.dumps({**{k: latency_row(v) for k, v in lat.items()},
+                                  "stats": stats}))
 
 
 # ---------------------------------------------------------------------------- parts
@@ -179,6 +226,49 @@ def stream_part(seconds: float, domain: int, folder: Path) -> dict[str, Any]:
             "publisher_rss_growth_mb": rss[-1] - rss[1] if len(rss) > 2 else rss[-1] - rss[0]}
 
 
+def bridge_part(seconds: float, domain: int, folder: Path, compression: str) -> dict[str, Any]:
+    """The publisher, a rosbridge server on its graph, and 4 rosbridge client processes."""
+    from robomem.envs.ros2.rosbridge_server import start_rosbridge_server
+
+    env = {**os.environ, "ROS_DOMAIN_ID": str(domain), "PYTHONPATH": str(ROOT)}
+    me = [sys.executable, str(Path(__file__).resolve())]
+    server = start_rosbridge_server(domain=domain)
+    try:
+        reports = [folder / f"ros_bridge_ws{i}.json" for i in range(SUBSCRIBERS)]
+        clients = [subprocess.Popen([*me, "--role", "bridge-subscriber", "--seconds",
+                                     str(seconds), "--url", server.url, "--bridge-compression",
+                                     compression, "--report", str(r)], env=env)
+                   for r in reports]
+        time.sleep(8.0)  # the clients connect and subscribe (the server subscribes once)
+        pub_report = folder / "ros_bridge_ws_pub.json"
+        pub = subprocess.Popen([*me, "--role", "publisher", "--seconds", str(seconds),
+                                "--domain", str(domain), "--subscribers", "1",
+                                "--report", str(pub_report)], env=env)
+        t0, rss = time.monotonic(), [(0.0, rss_of(server.process.pid))]
+        while pub.poll() is None:
+            time.sleep(1.0)
+            if time.monotonic() - t0 >= 10.0 * len(rss):
+                rss.append((round(time.monotonic() - t0, 1), rss_of(server.process.pid)))
+        rss.append((round(time.monotonic() - t0, 1), rss_of(server.process.pid)))
+        if pub.returncode != 0 or any(c.wait() != 0 for c in clients):
+            raise SystemExit(f"a rosbridge stream process failed; server log: "
+                             f"{server.output(1500)}")
+    finally:
+        server.stop()
+    p = json.loads(pub_report.read_text())
+    subs = [json.loads(r.read_text()) for r in reports]
+    growth = rss[-1][1] - rss[1][1] if len(rss) > 2 else rss[-1][1] - rss[0][1]
+    return {"seconds": p["seconds"], "compression": compression,
+            "publisher_rate_hz": p["rate_hz"], "sent": p["sent"],
+            "client_rgb_rate_hz": [s["rgb"]["received"] / p["seconds"] for s in subs],
+            "client_depth_rate_hz": [s["depth"]["received"] / p["seconds"] for s in subs],
+            "clients": subs,
+            "rgb_p50_ms": max(s["rgb"]["p50_ms"] or 0.0 for s in subs),
+            "rgb_p99_ms": max(s["rgb"]["p99_ms"] or 0.0 for s in subs),
+            "dropped": sum(s["stats"].get("rosbridge_dropped", 0.0) for s in subs),
+            "server_rss_mb": rss, "server_rss_growth_mb": growth}
+
+
 def agent_part(seeds: list[int], domain: int, folder: Path) -> dict[str, Any]:
     """The memory agent on the same seeds, directly and through a served robot."""
     import gymnasium as gym
@@ -186,18 +276,24 @@ def agent_part(seeds: list[int], domain: int, folder: Path) -> dict[str, Any]:
     import robomem.envs  # noqa: F401  (registers the envs)
     from robomem.agent import AgentConfig, MemoryAgent
     from robomem.embodiment import embodiment_for
+    from robomem.envs.ros2.rosbridge_server import start_rosbridge_server
     from robomem.reservoir import Reservoir
     from robomem.runner import _episode
     from tests.fixtures.ros import start_server
 
     server = start_server(domain, folder)
+    bridge = start_rosbridge_server(domain=domain)
     out: dict[str, Any] = {}
     try:
         for name, make in (("direct", lambda: gym.make("robomem/Household-v0", width=64,
                                                        height=64)),
                            ("ros2", lambda: gym.make("robomem/ROS2Robot-v0", width=64,
                                                      height=64, topics={"domain_id": domain,
-                                                                        "timeout": 60.0}))):
+                                                                        "timeout": 60.0})),
+                           ("rosbridge", lambda: gym.make("robomem/ROS2Robot-v0", width=64,
+                                                          height=64, rosbridge=bridge.url,
+                                                          compression="png",
+                                                          topics={"timeout": 60.0}))):
             rows = []
             t0 = time.perf_counter()
             for seed in seeds:
@@ -218,11 +314,17 @@ def agent_part(seeds: list[int], domain: int, folder: Path) -> dict[str, Any]:
                          "mean_steps": sum(r["steps"] for r in rows) / len(rows),
                          "env_step_ms": sum(r["step_ms"] for r in rows) / len(rows)}
     finally:
+        bridge.stop()
         server.stop()
-    d, r = out["direct"], out["ros2"]
-    out["same_outcomes"] = [(a["success"], a["steps"]) for a in d["episodes"]] == \
-        [(b["success"], b["steps"]) for b in r["episodes"]]
+    d, r, w = out["direct"], out["ros2"], out["rosbridge"]
+
+    def outcomes(part: dict[str, Any]) -> list[tuple[bool, int]]:
+        return [(e["success"], e["steps"]) for e in part["episodes"]]
+
+    out["same_outcomes"] = outcomes(d) == outcomes(r)
+    out["same_outcomes_rosbridge"] = outcomes(d) == outcomes(w)
     out["success_gap_points"] = 100.0 * (r["success_rate"] - d["success_rate"])
+    out["success_gap_points_rosbridge"] = 100.0 * (w["success_rate"] - d["success_rate"])
     return out
 
 
@@ -234,7 +336,9 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     s = summary["stream"]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.8))
+    w = summary.get("rosbridge")
+    fig, axes = plt.subplots(1, 3 if w else 2, figsize=(16 if w else 11, 3.8))
+    a, b = axes[0], axes[1]
     t, rss = zip(*s["publisher_rss_mb"], strict=True)
     a.plot(t, rss, marker="o")
     a.set_xlabel("time (s)")
@@ -251,8 +355,19 @@ def plot(summary: dict[str, Any], path: Path) -> None:
         b.annotate(f"{rate:.1f} Hz", (x, max(p99) * 1.02), ha="center", fontsize=8)
     b.set_xticks(list(xs), names)
     b.set_ylabel("stamp to callback (ms)")
-    b.set_ylim(0, max(p99) * 1.2)
-    b.legend(loc="lower center")
+    b.set_ylim(0, max(p99) * 1.45)
+    b.legend(loc="upper left", fontsize=8, ncols=2)
+    if w:
+        c = axes[2]
+        t, rss = zip(*w["server_rss_mb"], strict=True)
+        c.plot(t, rss, marker="o", color="tab:green", label="server RSS (MB)")
+        c.set_xlabel("time (s)")
+        c.set_ylabel("rosbridge server RSS (MB)")
+        c.set_ylim(0, max(rss) * 1.3)
+        rates = ", ".join(f"{r:.1f}" for r in w["client_rgb_rate_hz"])
+        c.set_title(f"rosbridge ({w['compression']}): clients {rates} Hz\n"
+                    f"rgb p50 {w['rgb_p50_ms']:.0f} ms, p99 {w['rgb_p99_ms']:.0f} ms",
+                    fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -266,11 +381,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     help="seeds of the agent part (0 skips it)")
     ap.add_argument("--domain", type=int, default=77, help="the ROS_DOMAIN_ID to use")
     ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--role", choices=("publisher", "subscriber"), help=argparse.SUPPRESS)
+    ap.add_argument("--bridge-seconds", type=float, default=300.0,
+                    help="how long the rosbridge stream runs (0 skips it)")
+    ap.add_argument("--bridge-compression", choices=("none", "png"), default="none",
+                    help="how the rosbridge server sends the images")
+    ap.add_argument("--role", choices=("publisher", "subscriber", "bridge-subscriber"),
+                    help=argparse.SUPPRESS)
     ap.add_argument("--report", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--subscribers", type=int, default=SUBSCRIBERS, help=argparse.SUPPRESS)
+    ap.add_argument("--url", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.role == "publisher":
-        publisher(args.seconds, args.domain, args.report)
+        publisher(args.seconds, args.domain, args.report, args.subscribers)
+        return {}
+    if args.role == "bridge-subscriber":
+        bridge_subscriber(args.seconds, args.url, args.bridge_compression, args.report)
         return {}
     if args.role == "subscriber":
         subscriber(args.seconds, args.domain, args.report)
@@ -283,14 +408,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           f"{', '.join(f'{r:.2f}' for r in s['subscriber_rgb_rate_hz'])} Hz; rgb p50 "
           f"{s['rgb_p50_ms']:.2f} ms, p99 {s['rgb_p99_ms']:.2f} ms; publisher RSS "
           f"{s['publisher_rss_mb'][0][1]:.0f} -> {s['publisher_rss_mb'][-1][1]:.0f} MB")
+    if args.bridge_seconds:
+        summary["rosbridge"] = bridge_part(args.bridge_seconds, args.domain + 2, scratch,
+                                           args.bridge_compression)
+        w = summary["rosbridge"]
+        print(f"rosbridge ({w['compression']}): {w['publisher_rate_hz']:.2f} Hz sent; clients "
+              f"{', '.join(f'{r:.2f}' for r in w['client_rgb_rate_hz'])} Hz rgb; rgb p50 "
+              f"{w['rgb_p50_ms']:.1f} ms, p99 {w['rgb_p99_ms']:.1f} ms; dropped "
+              f"{w['dropped']:.0f}; server RSS {w['server_rss_mb'][0][1]:.0f} -> "
+              f"{w['server_rss_mb'][-1][1]:.0f} MB")
     if args.agent_seeds:
         summary["agent"] = agent_part(list(range(args.agent_seeds)), args.domain + 1,
                                       scratch)
         g = summary["agent"]
         print(f"agent: direct {g['direct']['success_rate']:.0%}, through ROS 2 "
-              f"{g['ros2']['success_rate']:.0%} (gap {g['success_gap_points']:+.1f} points; "
-              f"same outcomes: {g['same_outcomes']}); env step "
-              f"{g['direct']['env_step_ms']:.1f} vs {g['ros2']['env_step_ms']:.1f} ms")
+              f"{g['ros2']['success_rate']:.0%}, through rosbridge "
+              f"{g['rosbridge']['success_rate']:.0%} (same outcomes: {g['same_outcomes']}, "
+              f"{g['same_outcomes_rosbridge']}); env step {g['direct']['env_step_ms']:.1f} vs "
+              f"{g['ros2']['env_step_ms']:.1f} vs {g['rosbridge']['env_step_ms']:.1f} ms")
     path = write_json("ros_bridge", summary, args.out)
     plot(summary, args.out / "ros_bridge.png")
     print(path)
