@@ -36,7 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["RosbridgeServer", "free_port", "server_binary", "start_rosbridge_server"]
+__all__ = ["RosbridgeServer", "free_port", "server_binary", "start_rosbridge_server",
+           "stop_process"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         s.bind((host, 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """Terminate ``process``; kill it if it has not ended after ``grace`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _executable(binary: Path, folder: Path) -> Path:
@@ -115,13 +127,7 @@ class RosbridgeServer:
 
     def stop(self) -> None:
         """Terminate the server (kill it if it lingers) and remove its folder."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         shutil.rmtree(self._folder, ignore_errors=True)
 
     def __enter__(self) -> RosbridgeServer:

@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import gymnasium as gym
 import pytest
 
-from robomem.agent import AgentConfig, MemoryAgent
-from robomem.embodiment import embodiment_for
-from robomem.memory.system import MemorySystemConfig
-from robomem.reservoir import Reservoir
-from robomem.runner import EpisodeRecord, _episode
-from tests.fixtures.ros import Server, needs_ros, ros_kwargs
+from tests.fixtures.ros import Server, needs_ros, ros_kwargs, run_agent
 
 pytestmark = needs_ros
-HASH = {"episodic": {"encoder": "hash"}}
-
-
-def _run(env: Any, seeds: tuple[int, ...]) -> tuple[list[EpisodeRecord], dict[str, Any]]:
-    """One lifelong agent over ``seeds`` (one episode each); its records and scene graph."""
-    agent = MemoryAgent(AgentConfig(modules=MemorySystemConfig(options=HASH)),
-                        embodiment_for(env))
-    try:
-        latency = {"env_step": Reservoir(), "policy_act": Reservoir()}
-        records = [_episode(env, agent, seed, 0, latency, False) for seed in seeds]
-        return records, agent.memory.graph.to_json(insertion_order=True)
-    finally:
-        agent.close()
 
 
 def _record(domain: int, bag: Path, seed: int, action: str) -> None:
@@ -45,13 +26,13 @@ def test_a_recorded_run_replays_to_the_same_memory(ros_server: Server, tmp_path:
     bag = tmp_path / "run"
     live = gym.make("robomem/ROS2Robot-v0", **ros_kwargs(ros_server.domain), record=str(bag))
     try:
-        live_records, live_graph = _run(live, (0, 1))
+        live_records, live_graph = run_agent(live, (0, 1))
     finally:
         live.close()
     assert live_graph["nodes"], "the live run saw objects"
     replay = gym.make("robomem/ROS2Robot-v0", **ros_kwargs(ros_server.domain), replay=str(bag))
     try:
-        replay_records, replay_graph = _run(replay, (0, 1))
+        replay_records, replay_graph = run_agent(replay, (0, 1))
     finally:
         replay.close()
     assert [(r.success, r.steps, r.instruction) for r in replay_records] == \

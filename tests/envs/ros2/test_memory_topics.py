@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,36 +43,40 @@ class Listener:
         while time.monotonic() < end:
             self.ros.spin_once(0.02)
 
+    @contextmanager
+    def asking(self, questions: list[str], delay: float = 0.0) -> Iterator[None]:
+        """Spin in a thread; once the agent's side listens, wait ``delay`` s and ask."""
+        stop = threading.Event()
+
+        def ask_while_running() -> None:
+            asked = False
+            while not stop.is_set():
+                if self.ask_pub.get_subscription_count() and not asked:
+                    asked = True
+                    time.sleep(delay)
+                    for q in questions:
+                        self.ask_pub.publish(self.m.String(data=q))
+                self.ros.spin_once(0.02)
+
+        t = threading.Thread(target=ask_while_running, daemon=True)
+        t.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            t.join(5)
+            self.spin(1.0)
+            self.ros.close()
+
 
 def test_memory_is_published_and_answers_questions(ros_server: Server, tmp_path: Path) -> None:
-    import threading
-
     listener = Listener(ros_server.domain)
-    stop = threading.Event()
-    asked: list[str] = []
-
-    def ask_while_running() -> None:
-        """Ask once the agent's node listens; the env answers inside its steps."""
-        while not stop.is_set():
-            if listener.ask_pub.get_subscription_count() and not asked:
-                asked.append("where is the fridge?")
-                listener.ask_pub.publish(listener.m.String(data=json.dumps(
-                    {"id": 7, "question": "where is the fridge?"})))
-                listener.ask_pub.publish(listener.m.String(data="what is the meaning of life"))
-            listener.ros.spin_once(0.02)
-
-    t = threading.Thread(target=ask_while_running, daemon=True)
-    t.start()
-    try:
+    questions = [json.dumps({"id": 7, "question": "where is the fridge?"}),
+                 "what is the meaning of life"]
+    with listener.asking(questions):  # the env answers inside its steps
         rc = main(["run", "--config", "launch/ros2.yaml", "--episodes", "1", "--no-progress",
                    "--out", str(tmp_path), f"env.topics.domain_id={ros_server.domain}",
                    "env.topics.timeout=30", "save_scene_graphs=true"])
-        stop.set()
-        t.join(5)
-        listener.spin(1.0)
-    finally:
-        stop.set()
-        listener.ros.close()
     assert rc == 0
     assert listener.graphs and listener.markers, "memory topics were published"
     last = listener.graphs[-1]

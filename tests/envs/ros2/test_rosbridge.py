@@ -7,7 +7,6 @@ that graph; the env reaches the robot only through the server's websocket (rosli
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,32 +15,17 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from robomem.agent import AgentConfig, MemoryAgent
 from robomem.embodiment import embodiment_for
-from robomem.memory.system import MemorySystemConfig
-from robomem.reservoir import Reservoir
-from robomem.runner import EpisodeRecord, _episode
-from tests.fixtures.ros import Server, needs_ros, needs_rosbridge
+from robomem.runner import EpisodeRecord
+from tests.fixtures.ros import Server, needs_ros, needs_rosbridge, run_agent
 
 pytestmark = [needs_ros, needs_rosbridge]
-HASH = {"episodic": {"encoder": "hash"}}
 
 
 def bridge_kwargs(url: str, compression: str = "none", **extra: Any) -> dict[str, Any]:
     """ROS2Robot-v0's keyword arguments for the served Household behind ``url``."""
     return {"width": 64, "height": 64, "rosbridge": url, "compression": compression,
             "topics": {"timeout": 30.0}, **extra}
-
-
-def _run(env: Any, seeds: tuple[int, ...]) -> tuple[list[EpisodeRecord], dict[str, Any]]:
-    agent = MemoryAgent(AgentConfig(modules=MemorySystemConfig(options=HASH)),
-                        embodiment_for(env))
-    try:
-        latency = {"env_step": Reservoir(), "policy_act": Reservoir()}
-        records = [_episode(env, agent, seed, 0, latency, False) for seed in seeds]
-        return records, agent.memory.graph.to_json(insertion_order=True)
-    finally:
-        agent.close()
 
 
 def _outcomes(records: list[EpisodeRecord]) -> list[tuple[bool, int, str]]:
@@ -52,13 +36,13 @@ def test_the_agent_through_rosbridge_does_as_on_the_direct_env_and_replays(
         ros_server: Server, rosbridge: Any, tmp_path: Path) -> None:
     direct = gym.make("robomem/Household-v0", width=64, height=64)
     try:
-        direct_records, _ = _run(direct, (0, 1))
+        direct_records, _ = run_agent(direct, (0, 1))
     finally:
         direct.close()
     bag = tmp_path / "bag"
     robot = gym.make("robomem/ROS2Robot-v0", **bridge_kwargs(rosbridge.url, record=str(bag)))
     try:
-        bridge_records, bridge_graph = _run(robot, (0, 1))
+        bridge_records, bridge_graph = run_agent(robot, (0, 1))
         stats = robot.unwrapped.link_stats()  # type: ignore[attr-defined]
     finally:
         robot.close()
@@ -69,7 +53,7 @@ def test_the_agent_through_rosbridge_does_as_on_the_direct_env_and_replays(
     # what went through rosbridge was recorded, and replays offline to the same memory
     replay = gym.make("robomem/ROS2Robot-v0", width=64, height=64, replay=str(bag))
     try:
-        replay_records, replay_graph = _run(replay, (0, 1))
+        replay_records, replay_graph = run_agent(replay, (0, 1))
     finally:
         replay.close()
     assert _outcomes(replay_records) == _outcomes(bridge_records)
@@ -107,30 +91,11 @@ def test_memory_is_shown_and_answers_questions_through_rosbridge(
     from tests.envs.ros2.test_memory_topics import Listener
 
     listener = Listener(ros_server.domain)  # a plain ROS 2 node on the robot's graph
-    stop = threading.Event()
-    asked: list[bool] = []
-
-    def ask_while_running() -> None:
-        while not stop.is_set():
-            if listener.ask_pub.get_subscription_count() and not asked:
-                asked.append(True)  # the bridge subscribed for the agent: ask
-                time.sleep(0.5)
-                listener.ask_pub.publish(listener.m.String(data=json.dumps(
-                    {"id": 7, "question": "where is the fridge?"})))
-            listener.ros.spin_once(0.02)
-
-    t = threading.Thread(target=ask_while_running, daemon=True)
-    t.start()
-    try:
+    question = json.dumps({"id": 7, "question": "where is the fridge?"})
+    with listener.asking([question], delay=0.5):  # once the bridge subscribed for the agent
         rc = main(["run", "--config", "launch/ros2.yaml", "--episodes", "1", "--no-progress",
                    "--out", str(tmp_path), f"env.rosbridge={rosbridge.url}",
                    "env.compression=png", "env.topics.timeout=30"])
-        stop.set()
-        t.join(5)
-        listener.spin(1.0)
-    finally:
-        stop.set()
-        listener.ros.close()
     assert rc == 0
     assert listener.graphs and listener.markers, "memory reached the ROS 2 graph via rosbridge"
     assert listener.graphs[-1]["objects"]
