@@ -101,14 +101,12 @@ def png_payload(data: str) -> dict[str, Any]:
 
 
 class _BridgePublisher(Publisher):
-    def __init__(self, topic: Any, settle: float) -> None:
-        self._topic = topic
+    def __init__(self, topic: Any, settle: float, message: type) -> None:
+        self._topic, self._message = topic, message  # roslibpy's Topic and Message
         self._ready = time.monotonic() + settle
 
     def publish(self, msg: Any) -> None:
-        import roslibpy
-
-        self._topic.publish(roslibpy.Message(to_json(msg)))
+        self._topic.publish(self._message(to_json(msg)))
 
     def get_subscription_count(self) -> int:
         # rosbridge has no way to ask; 1 once the server had time to match the robot's side
@@ -210,7 +208,7 @@ class RosbridgePorts(Ports):
                            queue_size=int(getattr(qos, "depth", 10) or 10))
         t.advertise()
         self._topics.append(t)
-        return _BridgePublisher(t, self.settle)
+        return _BridgePublisher(t, self.settle, roslibpy.Message)
 
     def _pop(self) -> tuple[str, Any] | None:
         best: str | None = None
