@@ -12,11 +12,15 @@ ENVS: Registry[str] = Registry("env", group="robomem.envs", resolve=False)
 ENVS.add("robomem/Household-v0", "robomem.envs.household.env:HouseholdEnv")
 ENVS.add("robomem/AI2THOR-v0", "robomem.envs.ai2thor.env:AI2THOREnv")
 ENVS.add("robomem/ROS2Robot-v0", "robomem.envs.ros2.env:ROS2RobotEnv")
+ENVS.add("robomem/Tabletop-v0", "robomem.envs.tabletop.env:TabletopEnv")
+ENVS.add("robomem/RLBench-v0", "robomem.envs.rlbench.env:RLBenchEnv")
 
 # Embodiment name -> "module:Class", resolved on first use.
 EMBODIMENTS.add_lazy("household", "robomem.envs.household.embodiment:HouseholdEmbodiment")
 EMBODIMENTS.add_lazy("ai2thor", "robomem.envs.ai2thor.embodiment:AI2THOREmbodiment")
 EMBODIMENTS.add_lazy("ros2", "robomem.envs.ros2.embodiment:ROS2Embodiment")
+EMBODIMENTS.add_lazy("tabletop", "robomem.envs.tabletop.embodiment:TabletopEmbodiment")
+EMBODIMENTS.add_lazy("rlbench", "robomem.envs.rlbench.embodiment:RLBenchEmbodiment")
 
 
 def register_envs() -> None:

@@ -73,6 +73,8 @@ ENV_CONFIGS: Registry[type[EnvConfig]] = Registry("env type", group="robomem.env
 ENV_CONFIGS.add_lazy("household", "robomem.envs.household.config:HouseholdEnvConfig")
 ENV_CONFIGS.add_lazy("ai2thor", "robomem.envs.ai2thor.config:AI2THOREnvConfig")
 ENV_CONFIGS.add_lazy("ros2", "robomem.envs.ros2.config:ROS2EnvConfig")
+ENV_CONFIGS.add_lazy("tabletop", "robomem.envs.tabletop.config:TabletopEnvConfig")
+ENV_CONFIGS.add_lazy("rlbench", "robomem.envs.rlbench.config:RLBenchEnvConfig")
 DEFAULT_ENV_TYPE = "household"
 
 

@@ -80,6 +80,10 @@ class Embodiment(ABC):
     """The adapter between one kind of world and the core (see the module docstring)."""
 
     name: str = ""
+    agent: str = "agent"
+    """The registered policy (:data:`robomem.policies.base.POLICIES`) that acts as this world's
+    memory agent: ``agent`` (robomem's mobile agent) unless the world needs another (a table
+    arm's keyframe agent)."""
 
     @classmethod
     def from_env(cls, env: gym.Env[Any, Any]) -> Embodiment:
@@ -162,8 +166,9 @@ class TableEmbodiment(Embodiment):
 
     For worlds behind robomem's standard gym layout (:func:`standard_observation`).
 
-    The file (format ``robomem.embodiment``) holds ``name``, ``skills`` (supported skill
-    names), ``actions`` (primitive -> the world's action name), ``feedback`` (a list of
+    The file (format ``robomem.embodiment``) holds ``name``, ``agent`` (optional: the policy
+    that acts as its memory agent), ``skills`` (supported skill names), ``actions``
+    (primitive -> the world's action name), ``feedback`` (a list of
     ``{match: regex, code: FeedbackCode value, subject: group name, actions: [...]}``, first
     match wins, anything else is ``unknown``) and ``ontology`` (a path relative to the file).
     Subclasses set :attr:`DATA` and may override any hook.
@@ -191,6 +196,7 @@ class TableEmbodiment(Embodiment):
         except (ValueError, AttributeError) as e:
             raise EmbodimentError(f"{path}: {e}") from None
         self._structure = self._ontology.structure()
+        self.agent = str(spec.get("agent") or type(self).agent)
         pat = spec.get("object_id")
         try:
             self._id_pattern = re.compile(pat) if isinstance(pat, str) else None

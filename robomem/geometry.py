@@ -111,3 +111,69 @@ def camera_to_world(position: tuple[float, float, float], yaw: float,
     m = np.eye(4)
     m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = right, down, fwd, position
     return m
+
+
+ZUP_TO_YUP = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+"""robomem = ZUP_TO_YUP @ zup, for points and directions.
+
+Worlds with z up (ROS's map frame, pybullet, CoppeliaSim/RLBench) are carried into robomem's
+y-up world by the cyclic permutation ``(x, y, z)_robomem = (y, z, x)_zup``: a rotation
+(det +1), so right-handedness is kept."""
+
+
+def zup_to_yup(m: Any) -> NDArray[np.float64]:
+    """A z-up world's point (3,), points (N, 3) or pose (4, 4) in robomem's y-up world.
+
+    Example:
+        >>> import numpy as np
+        >>> zup_to_yup([1.0, 2.0, 3.0]).tolist()
+        [2.0, 3.0, 1.0]
+        >>> bool(np.allclose(zup_to_yup(np.eye(4))[:3, :3], ZUP_TO_YUP))
+        True
+    """
+    a = np.asarray(m, np.float64)
+    if a.shape == (4, 4):
+        out = np.eye(4)
+        out[:3, :3] = ZUP_TO_YUP @ a[:3, :3]
+        out[:3, 3] = ZUP_TO_YUP @ a[:3, 3]
+        return out
+    return np.asarray(a @ ZUP_TO_YUP.T, np.float64)
+
+
+def quat_to_rotation(q: Any) -> NDArray[np.float64]:
+    """3x3 rotation of a quaternion ``(x, y, z, w)`` (normalised here).
+
+    Raises:
+        ValueError: a zero or non-finite quaternion.
+    """
+    x, y, z, w = (float(v) for v in q)
+    n = math.sqrt(x * x + y * y + z * z + w * w)
+    if not n or not math.isfinite(n):
+        raise ValueError(f"orientation must be a non-zero quaternion, got {[x, y, z, w]!r}")
+    x, y, z, w = x / n, y / n, z / n, w / n
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
+def matrix_to_quat(r: NDArray[np.float64]) -> tuple[float, float, float, float]:
+    """``(x, y, z, w)`` of a 3x3 rotation matrix.
+
+    Example:
+        >>> import numpy as np
+        >>> [round(v, 6) for v in matrix_to_quat(quat_to_rotation((0.0, 0.0, 1.0, 1.0)))]
+        [0.0, 0.0, 0.707107, 0.707107]
+    """
+    t = float(np.trace(r))
+    if t > 0:
+        s = math.sqrt(t + 1.0) * 2
+        return (float(r[2, 1] - r[1, 2]) / s, float(r[0, 2] - r[2, 0]) / s,
+                float(r[1, 0] - r[0, 1]) / s, s / 4)
+    i = int(np.argmax(np.diag(r)))
+    j, k = (i + 1) % 3, (i + 2) % 3
+    s = math.sqrt(max(1e-12, 1.0 + r[i, i] - r[j, j] - r[k, k])) * 2
+    q = [0.0, 0.0, 0.0, float(r[k, j] - r[j, k]) / s]
+    q[i] = s / 4
+    q[j] = float(r[j, i] + r[i, j]) / s
+    q[k] = float(r[k, i] + r[i, k]) / s
+    return (q[0], q[1], q[2], q[3])

@@ -359,7 +359,7 @@ class RLBenchEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         """Object names of the handles in this observation's masks (cached per episode)."""
         assert self._session is not None
         for cam in self.config.cameras:
-            mask = getattr(self._rl, f"{cam}_mask", None)
+            mask: Any = getattr(self._rl, f"{cam}_mask", None)  # None: the error names it
             for h in np.unique(mask_from_rlbench(mask, f"{cam}_mask")):
                 if int(h) not in self._names:
                     self._names[int(h)] = self._session.object_name(int(h))

@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from robomem.geometry import ZUP_TO_YUP, matrix_to_quat, quat_to_rotation
+
 __all__ = [
     "PERMUTE",
     "MessageError",
@@ -51,7 +53,7 @@ __all__ = [
     "yaw_from_ros",
 ]
 
-PERMUTE = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+PERMUTE = ZUP_TO_YUP
 """robomem = PERMUTE @ ros, for points and directions (a rotation, det +1)."""
 MAX_PIXELS = 4096 * 4096
 
@@ -73,30 +75,10 @@ def yaw_from_ros(theta_deg: float) -> float:
 
 def quat_to_matrix(q: Sequence[float]) -> NDArray[np.float64]:
     """3x3 rotation of a unit quaternion ``(x, y, z, w)`` (normalised here)."""
-    x, y, z, w = (float(v) for v in q)
-    n = math.sqrt(x * x + y * y + z * z + w * w)
-    if not n or not math.isfinite(n):
-        raise MessageError(f"orientation must be a non-zero quaternion, got {list(q)!r}")
-    x, y, z, w = x / n, y / n, z / n, w / n
-    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
-
-
-def matrix_to_quat(r: NDArray[np.float64]) -> tuple[float, float, float, float]:
-    """``(x, y, z, w)`` of a 3x3 rotation matrix."""
-    t = float(np.trace(r))
-    if t > 0:
-        s = math.sqrt(t + 1.0) * 2
-        return ((r[2, 1] - r[1, 2]) / s, (r[0, 2] - r[2, 0]) / s, (r[1, 0] - r[0, 1]) / s, s / 4)
-    i = int(np.argmax(np.diag(r)))
-    j, k = (i + 1) % 3, (i + 2) % 3
-    s = math.sqrt(max(1e-12, 1.0 + r[i, i] - r[j, j] - r[k, k])) * 2
-    q = [0.0, 0.0, 0.0, (r[k, j] - r[j, k]) / s]
-    q[i] = s / 4
-    q[j] = (r[j, i] + r[i, j]) / s
-    q[k] = (r[k, i] + r[i, k]) / s
-    return (q[0], q[1], q[2], q[3])
+    try:
+        return quat_to_rotation(q)
+    except ValueError as e:
+        raise MessageError(str(e)) from None
 
 
 def matrix_from_ros(position: Sequence[float], orientation: Sequence[float]

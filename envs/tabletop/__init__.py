@@ -1,0 +1,1 @@
+"""robomem/Tabletop-v0: embedded tabletop manipulation on pybullet (robomem.envs.tabletop)."""
