@@ -3,7 +3,7 @@
 Example:
     >>> from robomem.policies.base import POLICIES, policy_class
     >>> POLICIES.names()  # listed by name; a policy's module is imported on first lookup
-    ['agent', 'oracle', 'random']
+    ['agent', 'keyframe', 'oracle', 'random']
     >>> policy_class("oracle").__name__
     'OraclePolicy'
 """
@@ -11,12 +11,16 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
 from robomem.registry import Registry
 from robomem.types import Action, Observation
+
+if TYPE_CHECKING:
+    from robomem.agent import AgentConfig
+    from robomem.embodiment import Embodiment
 
 
 class Policy(ABC):
@@ -32,6 +36,19 @@ class Policy(ABC):
     def from_env(cls, env: gym.Env[Any, Any], seed: int = 0) -> Policy:
         """Build the policy for ``env``."""
         return cls()
+
+    @classmethod
+    def with_memory(cls, cfg: AgentConfig, embodiment: Embodiment, seed: int = 0) -> Policy:
+        """Build this policy as a world's memory agent, from the run's agent settings.
+
+        The policy an embodiment names in :attr:`~robomem.embodiment.Embodiment.agent` is built
+        this way for ``policy=agent`` (:func:`memory_agent`). Policies that keep no memory
+        cannot be one.
+
+        Raises:
+            TypeError: this policy cannot act as a memory agent.
+        """
+        raise TypeError(f"policy {cls.name!r} cannot act as a memory agent")
 
     @abstractmethod
     def reset(self, obs: Observation) -> None:
@@ -66,6 +83,7 @@ POLICIES: Registry[type[Policy]] = Registry("policy", group="robomem.policies")
 POLICIES.add_lazy("agent", "robomem.agent:MemoryAgent")
 POLICIES.add_lazy("oracle", "robomem.envs.household.oracle:OraclePolicy")
 POLICIES.add_lazy("random", "robomem.policies.random_policy:RandomPolicy")
+POLICIES.add_lazy("keyframe", "robomem.policies.keyframe:KeyframeAgent")
 
 
 def policy_class(name: str) -> type[Policy]:
@@ -76,3 +94,12 @@ def policy_class(name: str) -> type[Policy]:
 def make_policy(name: str, env: gym.Env[Any, Any], seed: int = 0) -> Policy:
     """Build a registered policy by name for ``env``."""
     return policy_class(name).from_env(env, seed)
+
+
+def memory_agent(cfg: AgentConfig, embodiment: Embodiment, seed: int = 0) -> Policy:
+    """The memory agent of ``embodiment``'s world (the policy its ``agent`` names), from ``cfg``.
+
+    A mobile world gets robomem's :class:`~robomem.agent.MemoryAgent`; a table arm its
+    keyframe agent.
+    """
+    return policy_class(embodiment.agent).with_memory(cfg, embodiment, seed)

@@ -168,7 +168,8 @@ class MemoryAgent(Policy):
         body = self.embodiment.body
         if body is None:
             raise EmbodimentError(f"embodiment {self.embodiment.name!r} has no mobile base; the "
-                                  f"memory agent's executor needs one (robomem.body)")
+                                  f"memory agent's executor needs one (robomem.body); its own "
+                                  f"agent is {self.embodiment.agent!r} (policy=agent builds it)")
         try:
             check_body(body)
         except ValueError as e:
@@ -234,6 +235,12 @@ class MemoryAgent(Policy):
         """The planner's critic (chain), if it has one."""
         critic = getattr(self.planner, "critic", None)
         return critic if isinstance(critic, Critic) else None
+
+    @classmethod
+    def with_memory(cls, cfg: AgentConfig, embodiment: Embodiment, seed: int = 0
+                    ) -> MemoryAgent:
+        """The agent with ``cfg`` for ``embodiment`` (``seed`` is unused: it guesses nothing)."""
+        return cls(cfg, embodiment)
 
     @classmethod
     def from_env(cls, env: gym.Env[Any, Any], seed: int = 0) -> MemoryAgent:

@@ -36,7 +36,7 @@ from robomem.config import RunConfig, to_yaml
 from robomem.embodiment import Embodiment, embodiment_for
 from robomem.hf import hide_progress_bars
 from robomem.planners.base import planner_class
-from robomem.policies.base import Policy, make_policy, policy_class
+from robomem.policies.base import Policy, make_policy, memory_agent, policy_class
 from robomem.report import write_plots, write_report
 from robomem.reservoir import Reservoir
 from robomem.store import Store
@@ -189,7 +189,11 @@ def _run_episodes(cfg: RunConfig, out: Path, tag: str, store: Store | None,
                 attach = getattr(env.unwrapped, "attach_memory", None)
                 if callable(attach) and isinstance(policy, MemoryAgent):
                     attach(policy.reader())  # an env that shows memory (ROS 2 topics)
-                if store is not None and isinstance(policy, MemoryAgent):
+                if store is not None:
+                    if not isinstance(policy, MemoryAgent):
+                        raise ValueError(f"store={cfg.store!r}: a lifelong store is kept by "
+                                         f"the mobile memory agent; {type(policy).__name__} "
+                                         f"keeps none")
                     policy.attach_store(store)
                 for k in range(cfg.episodes):
                     task = tasks[seed][k] if tasks is not None else None
@@ -208,8 +212,9 @@ def _run_episodes(cfg: RunConfig, out: Path, tag: str, store: Store | None,
                 memory = getattr(policy, "memory", None)
                 if cfg.save_scene_graphs and memory is not None and hasattr(memory, "export"):
                     memory.export(out / "scene_graphs" / f"seed_{seed}")
-                if isinstance(policy, MemoryAgent):
-                    policy.close()
+                close = getattr(policy, "close", None)
+                if callable(close):
+                    close()
                 env.close()
     finally:
         bar.close()
@@ -231,7 +236,7 @@ def records_as_dicts(records: list[EpisodeRecord]) -> list[dict[str, Any]]:
 def build_policy(cfg: RunConfig, env: gym.Env[Any, Any], seed: int) -> Policy:
     """The configured agent: the memory agent with its memory mode, or a registered policy."""
     if cfg.policy == "agent":
-        return MemoryAgent(cfg.agent, embodiment_for(env))
+        return memory_agent(cfg.agent, embodiment_for(env), seed)
     return make_policy(cfg.policy, env, seed)
 
 
