@@ -88,6 +88,7 @@ log = logging.getLogger(__name__)
 
 HOLD_RADIUS = 0.06  # a loose object this near the closed gripper is held (m)
 RECENT = 256  # temporal memory's changes per recall: a whole episode's
+TABLE_FLOOR = 0.005  # heights up to this are the table top (m)
 
 
 class KeyframeAgent(Policy):
@@ -138,8 +139,10 @@ class KeyframeAgent(Policy):
 
     def _build_system(self) -> MemorySystem:
         onto, mcfg = self.onto, self.cfg.modules
-        # a table has no rooms to segment and no floor the base stands on
-        spatial = replace(self.cfg.spatial, rooms_every=0, mark_agent_free=False)
+        # a table has no rooms to segment, no floor the base stands on, and its top (at height
+        # 0) is the floor: what rests on a bowl 2 cm up rests on something
+        spatial = replace(self.cfg.spatial, rooms_every=0, mark_agent_free=False,
+                          floor_max=TABLE_FLOOR)
         if self.forget:
             return MemorySystem([SpatialModule("episode", spatial, onto)], parallel=False)
         mods: list[MemoryModule] = []
@@ -163,6 +166,7 @@ class KeyframeAgent(Policy):
         self.state, self.last_action, self.error = None, None, None
         self._chosen.clear()
         self._pressed.clear()
+        self.counters.clear()  # stats() are the episode's
         if self.forget:
             self.system.reset()
         self.system.begin_episode(EpisodeStart(self.episode, obs.scene, obs.instruction))
@@ -348,7 +352,7 @@ class KeyframeAgent(Policy):
         self.timings_ms.setdefault(name, Reservoir()).add((time.perf_counter() - t0) * 1000)
 
     def stats(self) -> dict[str, float]:
-        """How many memory goals memory answered (``recalled``) and how many were guessed."""
+        """This episode's memory goals that memory answered (``recalled``) and that were guessed."""
         return {"recalled": 0.0, "guessed": 0.0, **self.counters}
 
     def notes(self) -> list[str]:

@@ -74,13 +74,17 @@ class SceneGraph:
         gone_range: only spots within this distance (m) of the camera are checked.
         occlusion_tol: a spot counts as unoccluded when its depth is at most the observed
             depth plus this (m).
+        floor: objects whose bottom is this low stand on the floor and get no support (m;
+            the world's floor height, a tabletop world's table top).
     """
 
     def __init__(self, near: float = 0.5, initial_confidence: float = 0.5,
                  sighting_gain: float = 0.15, gone_decay: float = 0.4,
                  gone_threshold: float = 0.25, gone_range: float = 3.0,
-                 occlusion_tol: float = 0.03, ontology: Ontology | None = None) -> None:
+                 occlusion_tol: float = 0.03, ontology: Ontology | None = None,
+                 floor: float = _FLOOR) -> None:
         self.ontology = ontology or default_ontology()
+        self.floor = floor
         self.near = near
         self.initial_confidence, self.sighting_gain = initial_confidence, sighting_gain
         self.gone_decay, self.gone_threshold = gone_decay, gone_threshold
@@ -179,7 +183,7 @@ class SceneGraph:
     def _support(self, nodes: list[ObjectNode]) -> None:
         """Set parent/relation of ``nodes`` from geometry (unchanged when nothing fits)."""
         hosts = [n for n in self._nodes.values() if n.receptacle and not n.pickupable]
-        objs = [n for n in nodes if n.box.lo[1] > _FLOOR]  # floor-standing: no support
+        objs = [n for n in nodes if n.box.lo[1] > self.floor]  # floor-standing: no support
         if not hosts or not objs:
             return
         found = supports(np.array([[*n.box.lo, *n.box.hi] for n in objs]),

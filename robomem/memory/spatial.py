@@ -116,7 +116,8 @@ class SpatialMemory:
         self.ontology = ontology or default_ontology()
         self.voxels = VoxelMap(c.voxel, c.max_voxels)
         self.grid = OccupancyGrid(c.resolution, c.obstacle_band, c.floor_max)
-        self.graph = SceneGraph(near=c.near, gone_range=c.gone_range, ontology=self.ontology)
+        self.graph = SceneGraph(near=c.near, gone_range=c.gone_range, ontology=self.ontology,
+                                floor=c.floor_max)
         self.rooms = RoomMap(resolution=c.resolution)
         self.writes = 0
 
