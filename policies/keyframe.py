@@ -189,8 +189,9 @@ class KeyframeAgent(Policy):
             self.system.begin_episode(EpisodeStart(self.episode, obs.scene, obs.instruction))
             self.preprocessor.reset()
             self.state = None
-        held = self._held(obs)
-        state = perceive(obs, self.onto, held).carried(self.state)
+        seen = perceive(obs, self.onto)
+        held = self._held(obs, seen)
+        state = seen.without(held).carried(self.state)
         percept = self._percept(obs, state)
         self.system.write(StepInput(
             self.episode, obs.step, obs.scene, percept, self.last_action,
@@ -306,21 +307,15 @@ class KeyframeAgent(Policy):
         return state.of_type(lambda lab: lab == goal.type)
 
     # ------------------------------------------------------------------ perception
-    def _held(self, obs: Observation) -> str | None:
-        """The loose object in the closed gripper, if any (from proprioception and view)."""
+    def _held(self, obs: Observation, state: TableState) -> str | None:
+        """The loose object in the closed gripper, if any (proprioception and the view)."""
         p = obs.proprio
         if p is None or p.ee_pose is None or p.gripper_open is None or p.gripper_open > 0.5:
             return None
         ee = np.asarray(p.ee_pose)[:3, 3]
-        best, dist = None, HOLD_RADIUS
-        for cam in obs.cameras.values():
-            for inst, key in cam.object_ids.items():
-                if not self.onto.info(cam.labels.get(inst, "")).pickupable:
-                    continue
-                d = _distance_to(cam, inst, ee)
-                if d < dist:
-                    best, dist = key, d
-        return best
+        near = [(state.boxes[k].distance_to(ee), k) for k in state.on]
+        best = min(near, default=(HOLD_RADIUS, None))
+        return best[1] if best[0] < HOLD_RADIUS else None
 
     def _percept(self, obs: Observation, state: TableState) -> Percept:
         """One percept of all cameras: fused detections and events, and the table's changes."""
@@ -372,17 +367,3 @@ def _origin(move: Fact) -> str:
     if detail.startswith("from "):
         return detail[5:].split(" to ")[0]
     return ""
-
-
-def _distance_to(cam: Any, inst: int, point: np.ndarray) -> float:
-    """The distance from ``point`` to the nearest seen pixel of instance ``inst``."""
-    from robomem.preprocess.pointcloud import backproject_indices
-
-    if cam.segmentation is None or cam.depth is None:
-        return float("inf")
-    idx = np.flatnonzero(cam.segmentation.reshape(-1) == inst)
-    idx = idx[cam.depth.reshape(-1)[idx] > 0]
-    if len(idx) == 0:
-        return float("inf")
-    pts = backproject_indices(cam.depth, cam.intrinsics, cam.pose, idx)
-    return float(np.linalg.norm(pts - point, axis=1).min())

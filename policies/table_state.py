@@ -73,12 +73,19 @@ class TableState:
         on = {k: v for k, v in before.on.items() if k not in self.on}
         return TableState(self.boxes, self.labels, {**on, **self.on}, self.opened, self.lit)
 
+    def without(self, held: str | None) -> TableState:
+        """This state with ``held`` (in the gripper) resting nowhere: left out of :attr:`on`."""
+        if held is None or held not in self.on:
+            return self
+        on = {k: v for k, v in self.on.items() if k != held}
+        return TableState(self.boxes, self.labels, on, self.opened, self.lit)
+
     def of_type(self, pred: Callable[[str], bool]) -> list[str]:
         """The keys whose type satisfies ``pred``, sorted."""
         return sorted(k for k, lab in self.labels.items() if pred(lab))
 
 
-def perceive(obs: Observation, onto: Ontology, held: str | None = None) -> TableState:
+def perceive(obs: Observation, onto: Ontology) -> TableState:
     """The :class:`TableState` of ``obs`` (see the module docstring)."""
     pts: dict[str, list[np.ndarray]] = {}
     labels: dict[str, str] = {}
@@ -100,7 +107,7 @@ def perceive(obs: Observation, onto: Ontology, held: str | None = None) -> Table
             bright.setdefault(key, []).append(float(min(col[0], col[1])))
     boxes = {k: AABB.from_points(np.concatenate(v)) for k, v in pts.items()}
     info = onto.info
-    loose = [k for k in boxes if info(labels[k]).pickupable and k != held]
+    loose = [k for k in boxes if info(labels[k]).pickupable]
     hosts = [k for k in boxes if info(labels[k]).receptacle and not info(labels[k]).openable
              and not info(labels[k]).pickupable]
     on: dict[str, str] = dict.fromkeys(loose, "")
