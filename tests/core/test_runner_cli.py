@@ -42,7 +42,7 @@ def test_cli_run_and_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["--policy", "nope"], "unknown policy 'nope'; known: agent, oracle, random"),
+    (["--policy", "nope"], "unknown policy 'nope'; known: agent, keyframe, oracle, random"),
     (["--memory", "half"], "memory must be full, none, random or oracle"),
     (["--planner", "gpt"], "unknown planner 'gpt'; known: llm, symbolic"),
     (["env.scene=Atlantis"], "unknown scene 'Atlantis'"),

@@ -56,7 +56,7 @@ def test_random_policy_runs_to_truncation() -> None:
 def test_policy_registry_lists_names_on_miss() -> None:
     policy_class("oracle")  # importing the built-ins registers them
     assert {"agent", "oracle", "random"} <= set(POLICIES.names())
-    with pytest.raises(KeyError, match="known: agent, oracle, random"):
+    with pytest.raises(KeyError, match="known: agent, keyframe, oracle, random"):
         make_policy("planner9000", make_env(64, 64))
 
 
