@@ -220,7 +220,8 @@ def test_a_third_party_env_config_registered_by_string(tmp_path: Path) -> None:
     assert isinstance(cfg.env, ToyEnvConfig) and cfg.env.gym_kwargs()["step_limit"] == 7
     with pytest.raises(ConfigError, match=r"at 'env\.width'.*ToyEnvConfig"):
         load_config(None, ["env.type=toy", "env.width=64"])  # a household key
-    with pytest.raises(ConfigError, match="known: ai2thor, fraction, household, rlbench, ros2, tabletop, toy"):
+    with pytest.raises(ConfigError, match="known: ai2thor, fraction, household, rlbench, "
+                                            "ros2, tabletop, toy"):
         load_config(None, ["env.type=moon"])
     with pytest.raises(ConfigError, match="not an EnvConfig dataclass"):
         load_config(None, ["env.type=fraction"])
