@@ -99,6 +99,8 @@ def suite_arguments(ap: Any, tasks: int = 30, seeds: int = 3) -> None:
     ap.add_argument("--tasks", type=int, default=tasks, help="lifelong tasks per house")
     ap.add_argument("--size", type=int, default=300, help="image width and height")
     ap.add_argument("--relocation", type=float, default=0.2, help="tidy-up probability")
+    ap.add_argument("--n-rooms", type=int, default=None,
+                    help="rooms per procedural house (default: the generator's choice)")
     ap.add_argument("--out", type=Path, default=OUT)
 
 
@@ -109,4 +111,5 @@ def suite_overrides(args: Any, name: str) -> list[str]:
     return [f"seeds=[{seeds}]", f"episodes={args.tasks}", f"env.width={args.size}",
             f"env.height={args.size}", "env.lifelong=true",
             f"env.relocation_prob={args.relocation}", f"out={args.out / 'runs'}",
-            f"name={name}", "save_scene_graphs=false"]
+            f"name={name}", "save_scene_graphs=false",
+            *([f"env.n_rooms={args.n_rooms}"] if getattr(args, "n_rooms", None) else [])]
