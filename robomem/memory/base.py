@@ -276,6 +276,9 @@ class MemoryModule(ABC):
         """Sizes and counters for metrics and ``robomem inspect``."""
         return {}
 
+    def close(self) -> None:  # noqa: B027  (optional hook)
+        """Finish background work and release threads (the run is over)."""
+
 
 MEMORY_MODULES: Registry[type[MemoryModule]] = Registry(
     "memory module", group="robomem.memory_modules")

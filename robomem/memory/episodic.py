@@ -51,6 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from robomem.memory.background import BackgroundEncoder
 from robomem.memory.base import (
     EpisodeOutcome,
     EpisodeStart,
@@ -225,6 +226,12 @@ class EpisodicMemory(MemoryModule):
         ef_search: query beam width (``hnsw``).
         chunk_size: steps per chunk of moment recall (:meth:`moments`).
         top_chunks: chunks searched step by step per moment query.
+        background: encode step texts on a worker thread (:class:`BackgroundEncoder`), in
+            batches of ``background_batch`` during the episode and the rest at its end, so
+            the episode's end does not wait for the model; a step search, a moment recall
+            or a save first takes in what is ready and waits for the rest.
+        background_batch: step texts per background batch.
+        encode_threads: torch threads the background worker may use.
     """
 
     name: ClassVar[str] = "episodic"
@@ -233,13 +240,16 @@ class EpisodicMemory(MemoryModule):
                  step_embeddings: bool = True, max_key_frames: int = 4, frame_size: int = 96,
                  scene_bonus: float = 0.1, min_similarity: float = 0.0, flush_every: int = 512,
                  hnsw_m: int = 32, ef_search: int = 64, chunk_size: int = 16,
-                 top_chunks: int = 4) -> None:
+                 top_chunks: int = 4, background: bool = True, background_batch: int = 16,
+                 encode_threads: int = 1) -> None:
         if index not in INDEX_KINDS:
             raise ValueError(f"unknown episodic index kind {index!r}; "
                              f"known: {', '.join(INDEX_KINDS)}")
         for pname, value, least in (("max_key_frames", max_key_frames, 0),
                                     ("frame_size", frame_size, 1), ("flush_every", flush_every, 1),
-                                    ("chunk_size", chunk_size, 1), ("top_chunks", top_chunks, 1)):
+                                    ("chunk_size", chunk_size, 1), ("top_chunks", top_chunks, 1),
+                                    ("background_batch", background_batch, 1),
+                                    ("encode_threads", encode_threads, 1)):
             if value < least:
                 raise ValueError(f"{pname} must be at least {least}, got {value}")
         if not isinstance(encoder, (str, TextEncoder)):
@@ -254,6 +264,9 @@ class EpisodicMemory(MemoryModule):
         self.hnsw_m, self.ef_search = hnsw_m, ef_search
         self.chunk_size, self.top_chunks = chunk_size, top_chunks
         self._lock = threading.RLock()
+        self.background_batch = background_batch
+        self._bg = (BackgroundEncoder(self.encoder.for_background(), encode_threads)
+                    if background else None)
         self.reset()
 
     def _new_index(self) -> VectorIndex:
@@ -264,6 +277,9 @@ class EpisodicMemory(MemoryModule):
     def reset(self) -> None:
         """Forget every episode and step held in memory (a store is left alone)."""
         with self._lock:
+            bg: BackgroundEncoder | None = getattr(self, "_bg", None)
+            if bg is not None:
+                bg.ready(block=True)  # drop what was still being encoded
             self._records: list[EpisodeRecord] = []
             self._steps: list[StepEntry] = []
             self._pending: list[StepEntry] = []
@@ -276,9 +292,11 @@ class EpisodicMemory(MemoryModule):
             self._chunks: ChunkRecall | None = None  # built on the first moment query
 
     def begin_episode(self, start: EpisodeStart) -> None:
-        """A new episode begins."""
+        """A new episode begins: embed its instruction now, so that no recall has to."""
         with self._lock:
             self._last_text = None
+        if start.instruction.strip():
+            self.encoder.encode_one(start.instruction)  # cached by the encoder (MiniLM)
 
     def write(self, step: StepInput) -> None:
         """Queue the step's text for embedding (skipped when it repeats the previous step's)."""
@@ -293,13 +311,20 @@ class EpisodicMemory(MemoryModule):
             self._pending.append(StepEntry(step.episode, step.step, step.scene, text,
                                            step.action.name if step.action else "",
                                            step.action_success))
-            if len(self._pending) >= self.flush_every:
+            if self._bg is not None:
+                self._integrate(block=False)
+                if len(self._pending) >= self.background_batch:
+                    self._submit()
+            elif len(self._pending) >= self.flush_every:
                 self._flush()
 
     def end_episode(self, outcome: EpisodeOutcome) -> None:
         """Store the episode's record and index its instruction."""
         with self._lock:
-            self._flush()
+            if self._bg is not None:
+                self._submit()  # encoded on the worker; taken in when next needed
+            else:
+                self._flush()
             summary = outcome.summary or "; ".join(
                 " ".join(x for x in (p.skill, p.label) if x)
                 + ("" if p.status == "succeeded" else f" ({p.status})") for p in outcome.plan)
@@ -350,7 +375,8 @@ class EpisodicMemory(MemoryModule):
     def steps(self) -> list[StepEntry]:
         """Every step entry held (encoded or waiting), oldest first."""
         with self._lock:
-            return self._steps + self._pending
+            running = [e for batch in (self._bg.payloads() if self._bg else []) for e in batch]
+            return self._steps + running + self._pending
 
     def similar(self, text: str, k: int = 5, scene: str | None = None) -> list[EpisodeMatch]:
         """The ``k`` episodes whose instruction is most like ``text``, best first.
@@ -412,8 +438,31 @@ class EpisodicMemory(MemoryModule):
             chunks = self._chunks
         return chunks.recall(text, k, window)
 
+    def close(self) -> None:
+        """Take in the steps still being encoded and stop the background worker."""
+        with self._lock:
+            if self._bg is not None:
+                self._integrate(block=True)
+                self._bg.close()
+
+    def _submit(self) -> None:
+        """Hand the waiting step texts to the background worker."""
+        assert self._bg is not None
+        batch, self._pending = self._pending, []
+        self._bg.submit([e.text for e in batch], batch)
+
+    def _integrate(self, block: bool) -> None:
+        """Index the background batches that are done (all of them with ``block``), in order."""
+        assert self._bg is not None
+        for batch, vecs in self._bg.ready(block):
+            start = len(self._steps)
+            self._step_index.add(np.arange(start, start + len(vecs)), vecs)
+            self._steps.extend(batch)
+
     def _flush(self) -> None:
-        """Encode the waiting step texts in one batch and index them."""
+        """Index every step text: the background batches, then the waiting ones in one batch."""
+        if self._bg is not None:
+            self._integrate(block=True)
         if not self._pending:
             return
         vecs = self.encoder.encode([e.text for e in self._pending])
@@ -425,6 +474,8 @@ class EpisodicMemory(MemoryModule):
     def stats(self) -> dict[str, float]:
         """Episodes, steps (encoded and waiting), index sizes, repeated steps skipped."""
         with self._lock:
+            if self._bg is not None:
+                self._integrate(block=True)  # exact counts (stats are off the step path)
             return {"episodes": len(self._records), "successes":
                     sum(r.success for r in self._records),
                     "steps": len(self._steps) + len(self._pending),

@@ -255,6 +255,8 @@ class MemorySystem:
             pool.shutdown(wait=True)
         self._pools = {}
         self.parallel = False
+        for m in self.modules:
+            m.close()
 
     # ---------------------------------------------------------- internals
     def _timed(self, name: str, hook: str, fn: Callable[[], T]) -> T:
