@@ -1,7 +1,7 @@
 """Does each memory module earn its place? Ablations on the lifelong Household suite.
 
-Every condition runs the same houses (one per seed) and task sequences, with objects tidied
-away between episodes. Conditions:
+Every condition runs the same houses (one per seed) and replays one task sequence, drawn once
+by an oracle run, with objects tidied away between episodes. Conditions:
 
 * ``full``: every module (spatial, temporal, episodic, semantic, working) and the critic;
 * ``no_spatial``: the map lives for one episode only (the agent still needs a map to walk);
@@ -9,7 +9,8 @@ away between episodes. Conditions:
 * ``no_critic``: every module, no precondition critic;
 * ``none``: the no-memory baseline (a map forgotten at every subgoal).
 
-Reports success rate (95% Wilson interval) and steps per success (95% bootstrap interval),
+Reports success rate (95% Wilson interval), steps per success and SPL (95% bootstrap
+intervals), and each condition's paired steps against ``full`` on the episodes both solved;
 writes ``ablations.json`` and ``ablations.png``.
 
     python benchmarks/ablations.py --seeds 3 --tasks 30
@@ -33,6 +34,7 @@ from benchmarks.common import (
     suite_overrides,
     write_json,
 )
+from benchmarks.paired import as_dicts, draw_tasks, paired_steps, same_tasks, spl_summary
 from robomem.config import load_config
 from robomem.memory.system import ALL_MODULES
 from robomem.runner import run
@@ -60,24 +62,33 @@ def main() -> None:
     suite_arguments(ap)
     ap.add_argument("--encoder", default="minilm", help="episodic text encoder: minilm | hash")
     ap.add_argument("--conditions", nargs="+", default=DEFAULT, choices=list(CONDITIONS))
+    ap.add_argument("--spl", action="store_true", help="also run the SPL oracle per episode")
+    ap.add_argument("--name", default="ablations", help="JSON and plot file name")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", module="gymnasium")
     results = {}
+    episodes = {}
     t0 = time.perf_counter()
+    tasks = draw_tasks(suite_overrides(args, f"{args.name}_tasks"))
     for name in args.conditions:
-        over = [*CONDITIONS[name], *suite_overrides(args, f"ablation_{name}"), "spl=false"]
+        over = [*CONDITIONS[name], *suite_overrides(args, f"{args.name}_{name}"),
+                f"spl={'true' if args.spl else 'false'}"]
         if name != "none" and "episodic" not in name:
             over.append(f"agent.modules.options.episodic.encoder={args.encoder}")
-        res = run(load_config(None, over), progress=True)
-        results[name] = condition_result(res)
+        res = run(load_config(None, over), progress=True, tasks=tasks)
+        episodes[name] = as_dicts(res.episodes)
+        results[name] = {**condition_result(res), **spl_summary(episodes[name])}
+        if "full" in episodes and name != "full":
+            results[name]["paired_vs_full"] = paired_steps(episodes["full"], episodes[name])
+            results[name]["same_tasks_as_full"] = same_tasks(episodes["full"], episodes[name])
         print(f"{name:12s} success {results[name]['success_rate']:.1%}  steps/success "
               f"{results[name]['steps_per_success']}", flush=True)
     summary = {"seeds": args.seeds, "tasks_per_seed": args.tasks, "encoder": args.encoder,
                "relocation_prob": args.relocation, "conditions": results,
                "seconds": time.perf_counter() - t0}
-    path = write_json("ablations", summary, args.out)
+    path = write_json(args.name, summary, args.out)
     plot_conditions(results, f"Ablations, lifelong Household: {args.seeds} houses x "
-                             f"{args.tasks} tasks", args.out / "ablations.png")
+                             f"{args.tasks} tasks", args.out / f"{args.name}.png")
     print(json.dumps({k: {"success": v["success_rate"], "steps/success": v["steps_per_success"]}
                       for k, v in results.items()}, indent=1))
     print(f"-> {path}")
