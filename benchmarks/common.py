@@ -67,7 +67,10 @@ def plot_conditions(results: dict[str, dict[str, Any]], title: str, path: Path) 
     import matplotlib.pyplot as plt
 
     names = list(results)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(max(10, 1.6 * len(names)), 3.8))
+    with_spl = all(results[c].get("spl_ci95", [None])[0] is not None for c in names)
+    fig, axes = plt.subplots(1, 3 if with_spl else 2,
+                             figsize=(max(10, 1.6 * len(names)) * (1.4 if with_spl else 1), 3.8))
+    a, b = axes[0], axes[1]
     sr = [results[c]["success_rate"] for c in names]
     lo = [results[c]["success_rate"] - results[c]["success_ci95"][0] for c in names]
     hi = [results[c]["success_ci95"][1] - results[c]["success_rate"] for c in names]
@@ -82,7 +85,17 @@ def plot_conditions(results: dict[str, dict[str, Any]], title: str, path: Path) 
     b.bar(names, sps, yerr=[err_lo, err_hi], capsize=4, color="#55a868")
     b.set_ylabel("steps per success")
     b.set_title("Steps per success (95% bootstrap CI)")
-    for ax in (a, b):
+    if with_spl:
+        c = axes[2]
+        spl = [results[n]["spl"] for n in names]
+        lo_hi = [results[n]["spl_ci95"] for n in names]
+        c.bar(names, spl, yerr=[[s - lh[0] for s, lh in zip(spl, lo_hi, strict=True)],
+                                [lh[1] - s for s, lh in zip(spl, lo_hi, strict=True)]],
+              capsize=4, color="#c44e52")
+        c.set_ylim(0, 1.05)
+        c.set_ylabel("SPL")
+        c.set_title("SPL (95% bootstrap CI)")
+    for ax in axes:
         ax.tick_params(axis="x", labelrotation=20)
     fig.suptitle(title)
     fig.tight_layout()

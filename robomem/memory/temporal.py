@@ -130,8 +130,14 @@ class TemporalMemory:
         return [self._log[i] for i in idx]
 
     def last(self, key_or_label: str, kind: str | None = "seen") -> EventRecord | None:
-        """The latest record about it, of ``kind`` (any when None): "when did I last see X"."""
-        for rec in reversed(self.of(key_or_label)):
+        """The latest record about it, of ``kind`` (any when None): "when did I last see X".
+
+        Walks the object's or label's index from its end, so the cost does not grow with a
+        lifelong log (it used to copy every record of the label first).
+        """
+        idx = self._by_key.get(key_or_label) or self._by_label.get(key_or_label, [])
+        for i in reversed(idx):
+            rec = self._log[i]
             if kind is None or rec.kind == kind:
                 return rec
         return None
