@@ -39,7 +39,7 @@ TypeGuesser = Callable[[str, Ontology], tuple[str, tuple[str, ...]]]
 
 PLANNED_FAMILIES = ("pick_and_place", "pick_two_and_place", "place_in_closed",
                     "pick_heat_and_place", "pick_cool_and_place", "pick_clean_and_place",
-                    "look_at_in_light")
+                    "look_at_in_light", "put_back", "bring_back", "switch_off")
 """The families robomem's planners carry out (``pick_movable_and_place`` is read, not yet done)."""
 
 
@@ -134,8 +134,10 @@ def parse_instruction(text: str, ontology: Ontology | None = None,
                       guess: TypeGuesser | None = None) -> Goal:
     """Parse an instruction; raises :class:`InstructionError` saying what it could not read.
 
-    The strict templates (the forms robomem's own tasks use) are tried first; any other
-    phrasing is read by :func:`robomem.planners.phrasing.read`.
+    Instructions about the past ("put the mug back where it was") are read by
+    :func:`robomem.planners.past.read_past`; then the strict templates (the forms robomem's
+    own tasks use) are tried; any other phrasing is read by
+    :func:`robomem.planners.phrasing.read`.
 
     Args:
         text: the instruction.
@@ -150,6 +152,11 @@ def parse_instruction(text: str, ontology: Ontology | None = None,
     if len(s) > MAX_INSTRUCTION_CHARS:
         raise InstructionError(f"instruction of {len(s)} characters; at most "
                                f"{MAX_INSTRUCTION_CHARS}")
+    from robomem.planners.past import read_past  # it builds on this module's Goal
+
+    past = read_past(s, ontology)
+    if past is not None:
+        return past
     for family, pattern in _PATTERNS:
         m = re.match(pattern, s)
         if m is None:

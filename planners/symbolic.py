@@ -26,6 +26,7 @@ from robomem.memory.view import ObjectView
 from robomem.planners.base import PlanContext, Planner
 from robomem.planners.critic import Critic, CriticChain, PreconditionCritic
 from robomem.planners.instruction import Goal
+from robomem.planners.past import PAST_FAMILIES, recall_past
 from robomem.skills import (
     CLOSE,
     DONE,
@@ -58,6 +59,8 @@ class Subgoal:
     failures: dict[str, int] = field(default_factory=dict)
     done_key: str | None = None  # the instance it was achieved on
     guided: int = 0  # places visited on memory's advice
+    key: str = ""  # the very instance to act on, when memory named it (tasks about the past)
+    within: str = ""  # pickup of an unnamed object: one in or on a receptacle of this type
 
     def failed(self, key: str, limit: int) -> None:
         """Count a failure on ``key``; at ``limit`` failures the key is blacklisted."""
@@ -79,8 +82,11 @@ class SymbolicPlanner(Planner):
         self.explore_exhausted = False
         self.found_hidden: set[str] = set()  # labels the world's find showed none new of
         self.counters = {"planner_calls": 0, "replans": 0, "vetoes": 0, "loop_breaks": 0,
-                         "memory_guided": 0}
+                         "memory_guided": 0, "past_recalled": 0}
         self._last_target: str | None = None  # what the last chosen skill acted on
+        self._past_read = False  # whether memory was asked what a task about the past means
+        self._taken_from = ""  # the receptacle the held task object was picked up from
+        self._picking_from = ""  # the parent of the object the last pickup skill targets
 
     # ------------------------------------------------------------ interface
     def reset(self, goal: Goal) -> None:
@@ -93,6 +99,8 @@ class SymbolicPlanner(Planner):
         self.explore_exhausted = False
         self.found_hidden = set()
         self.counters = dict.fromkeys(self.counters, 0)
+        self._past_read = goal.family not in PAST_FAMILIES
+        self._taken_from = self._picking_from = ""
 
     @property
     def subgoal_index(self) -> int:
@@ -123,6 +131,7 @@ class SymbolicPlanner(Planner):
             The current subgoal, or None when every subgoal is complete. Other planners
             (the language-model planner) use this to follow the plan's progress.
         """
+        self._read_past(ctx)
         self._learn(ctx)
         return None if self.progress_done(ctx) else self.subgoals[self.index]
 
@@ -157,6 +166,26 @@ class SymbolicPlanner(Planner):
         """Note the skill about to run (a loop break blacklists its target)."""
         self._last_target = skill.target
 
+    def _read_past(self, ctx: PlanContext) -> None:
+        """Once per task about the past: bind its subgoals to what memory says it means.
+
+        Without an answer (no temporal memory, or nothing recalled) the subgoals keep their
+        blanks and the planner guesses: any object of the type, a usual place for it, the
+        things in the named receptacle, the nearest lamp that may be on.
+        """
+        if self._past_read or self.goal is None:
+            return
+        self._past_read = True
+        answer = recall_past(self.goal, ctx.recall)
+        if answer is None:
+            return
+        self.counters["past_recalled"] += 1
+        first = self.subgoals[0]
+        first.key, first.label = answer.key, answer.label
+        if self.goal.family == "put_back" and answer.place_key:
+            put = self.subgoals[1]
+            put.key, put.label = answer.place_key, answer.place_label
+
     # ------------------------------------------------------------ internals
     def _learn(self, ctx: PlanContext) -> None:
         """Take in the outcome of the last skill."""
@@ -177,6 +206,11 @@ class SymbolicPlanner(Planner):
             return
         if skill.name == PICKUP:
             self.bound = skill.target
+            self._taken_from = self._picking_from
+            if not sg.label and sg.kind == "pickup":
+                sg.label = skill.label or ""  # an unnamed object: now it has a type
+        if skill.name == TOGGLE_OFF and sg.kind == "off":
+            sg.done_key = skill.target
         if skill.name == PUT and sg.kind == "put":
             sg.done_key = skill.target
             if self.goal is not None and sg.label == self.goal.target_type:
@@ -191,6 +225,9 @@ class SymbolicPlanner(Planner):
             return node is not None and node.label == sg.label and self._fresh(node, ctx)
         if sg.kind == "put":
             return sg.done_key is not None and held is None
+        if sg.kind == "off" and (sg.done_key or sg.key):
+            node = scene.node(sg.key) if sg.key else None
+            return sg.done_key is not None or (node is not None and node.is_toggled is False)
         if sg.kind in ("close", "on", "off"):
             node = self._instance(sg, ctx)
             if node is None:
@@ -219,6 +256,15 @@ class SymbolicPlanner(Planner):
         scene = ctx.scene
         if sg.kind == "close" and self.subgoals[self.index - 1].done_key:
             return scene.node(self.subgoals[self.index - 1].done_key or "")
+        named = scene.node(sg.key) if sg.key and sg.key not in sg.blacklist else None
+        if named is not None:
+            return named
+        if sg.kind == "off" and self.goal is not None and self.goal.family == "switch_off":
+            # which lamp is unknown: the nearest of any type the word may mean, unless off
+            labels = set(self.goal.object_candidates) | {sg.label}
+            lit = [n for n in scene.nodes() if n.label in labels and n.key not in sg.blacklist
+                   and n.is_toggled is not False]
+            return self._nearest(lit, ctx) if lit else None
         cands = [n for n in scene.find(sg.label) if n.key not in sg.blacklist]
         if not cands:
             return None
@@ -238,13 +284,23 @@ class SymbolicPlanner(Planner):
             if held is not None:  # holding something else: put it down first
                 return self._put_anywhere(ctx, sg)
             bound = scene.node(self.bound) if self.bound else None
+            if sg.key in sg.blacklist and any(d.key == sg.key and d.visible
+                                              for d in ctx.percept.detections):
+                sg.blacklist.discard(sg.key)  # seen again (moved): worth another try
+                sg.failures.pop(sg.key, None)
+            named = scene.node(sg.key) if sg.key and sg.key not in sg.blacklist else None
             cands: list[ObjectView]
             if bound is not None and bound.key not in sg.blacklist:
                 cands = [bound]
+            elif sg.key:  # memory named the very object: no other of its type will do
+                cands = [named] if named is not None and not named.held else []
+            elif not sg.label and sg.within:
+                return self._pick_within(sg, ctx)
             else:
                 cands = [n for n in scene.find(sg.label)
                          if n.key not in sg.blacklist and not n.held and self._fresh(n, ctx)]
-            if cands and sg.guided < MAX_GUIDED and self._all_inherited(cands, ctx):
+            if cands and not sg.key and sg.guided < MAX_GUIDED and \
+                    self._all_inherited(cands, ctx):
                 # every instance is an old belief: a near-identical past episode's place
                 # is the better first guess
                 guided = self._remembered_place(sg, ctx, STRONG_PLACE_SCORE,
@@ -259,16 +315,22 @@ class SymbolicPlanner(Planner):
                 cands = on_source or cands
             if cands:
                 node = cands[0] if len(cands) == 1 else self._nearest(cands, ctx)
-                parent = scene.node(node.parent) if node.parent else None
-                if parent is not None and parent.openable and parent.is_open is False:
-                    return Skill(OPEN, parent.key, parent.label)
-                return Skill(PICKUP, node.key, node.label)
-            return self._search(sg, ctx)
+                return self._take(node, ctx)
+            return self._search(sg, ctx, named=bool(sg.key))
         if sg.kind == "put":
             if held is None:  # lost it: go back a step
                 self.index = max(0, self.index - 1)
                 return self._choose(self.subgoals[self.index], ctx)
-            cands = [n for n in scene.find(sg.label) if n.key not in sg.blacklist]
+            named = scene.node(sg.key) if sg.key and sg.key not in sg.blacklist else None
+            if named is not None:
+                cands = [named]
+            elif not sg.label:  # where it goes back to is unknown: guess a usual place
+                cands = self._usual_places(sg, ctx)
+                if not cands:
+                    return Skill(EXPLORE) if not self.explore_exhausted else \
+                        self._put_anywhere(ctx, sg)
+            else:
+                cands = [n for n in scene.find(sg.label) if n.key not in sg.blacklist]
             if not cands:
                 return self._search(sg, ctx)
             node = self._nearest(cands, ctx)
@@ -289,6 +351,54 @@ class SymbolicPlanner(Planner):
         name = {"close": CLOSE, "on": TOGGLE_ON, "off": TOGGLE_OFF}[sg.kind]
         return Skill(name, appliance.key, appliance.label)
 
+    def _take(self, node: ObjectView, ctx: PlanContext) -> Skill:
+        """Pick ``node`` up, opening the closed receptacle it is in first."""
+        parent = ctx.scene.node(node.parent) if node.parent else None
+        if parent is not None and parent.openable and parent.is_open is False:
+            return Skill(OPEN, parent.key, parent.label)
+        self._picking_from = node.parent or ""
+        return Skill(PICKUP, node.key, node.label)
+
+    def _pick_within(self, sg: Subgoal, ctx: PlanContext) -> Skill:
+        """An unnamed object in a receptacle of type ``sg.within``: guess one found there.
+
+        Receptacles of that type are visited (opened when closed) nearest first until one
+        holds something to take; exploring finds more of them.
+        """
+        scene = ctx.scene
+        inside = [n for n in scene.nodes()
+                  if n.pickupable and not n.held and n.key not in sg.blacklist and n.parent
+                  and (p := scene.node(n.parent)) is not None and p.label == sg.within]
+        if inside:
+            return self._take(self._nearest(inside, ctx), ctx)
+        hosts = [n for n in scene.find(sg.within)
+                 if n.key not in self.searched and n.key not in sg.blacklist]
+        if hosts:
+            node = self._nearest(hosts, ctx)
+            self.searched.add(node.key)
+            if node.openable and node.is_open is not True:
+                return Skill(OPEN, node.key, node.label)
+            return Skill(NAVIGATE, node.key, node.label)
+        if not self.explore_exhausted:
+            return Skill(EXPLORE, None, sg.within)
+        return Skill(DONE)
+
+    def _usual_places(self, sg: Subgoal, ctx: PlanContext) -> list[ObjectView]:
+        """A memoryless guess at where the held object was before.
+
+        Known receptacles where its type usually is, but not where it came from, nor an
+        appliance.
+        """
+        held = ctx.scene.node(ctx.percept.held) if ctx.percept.held else None
+        if held is None:
+            return []
+        places = set(ctx.ontology.info(held.label).usual_places)
+        appliances = ctx.ontology.appliances()
+        return [n for n in ctx.scene.nodes()
+                if n.receptacle and not n.pickupable and n.label in places
+                and n.label not in appliances and n.key != self._taken_from
+                and n.key not in sg.blacklist]
+
     def _put_anywhere(self, ctx: PlanContext, sg: Subgoal) -> Skill:
         """A free hand is needed: the nearest open surface that is not an appliance."""
         cands = [n for n in ctx.scene.nodes()
@@ -299,11 +409,13 @@ class SymbolicPlanner(Planner):
         node = self._nearest(cands, ctx)
         return Skill(PUT, node.key, node.label)
 
-    def _search(self, sg: Subgoal, ctx: PlanContext) -> Skill:
+    def _search(self, sg: Subgoal, ctx: PlanContext, named: bool = False) -> Skill:
         """Nothing suitable is known: explore frontiers, then search receptacles up close.
 
         Receptacles where such objects usually are come first (common sense from the
-        ontology), nearest first; closed ones are opened, open ones looked into.
+        ontology), nearest first; closed ones are opened, open ones looked into. For a
+        ``named`` object (one instance, not any of its type) exploration walks frontiers
+        without stopping at the first other instance in view.
         """
         if sg.kind == "pickup" and sg.guided < MAX_GUIDED:
             guided = self._remembered_place(sg, ctx)
@@ -311,7 +423,7 @@ class SymbolicPlanner(Planner):
                 sg.guided += 1
                 return guided
         if not self.explore_exhausted and sg.label not in self.found_hidden:
-            return Skill(EXPLORE, None, sg.label)
+            return Skill(EXPLORE) if named else Skill(EXPLORE, None, sg.label)
         info = ctx.ontology.info(sg.label)
         if info.pickupable:
             places = set(info.usual_places)
@@ -405,6 +517,12 @@ def plan_subgoals(goal: Goal) -> list[Subgoal]:
     fam = goal.family
     if fam == "look_at_in_light":
         return [Subgoal("pickup", x), Subgoal("look", y)]
+    if fam == "put_back":  # where it goes back to: memory says (or the planner guesses)
+        return [Subgoal("pickup", x), Subgoal("put", "")]
+    if fam == "bring_back":  # what it is: memory says, or one thing found in the source
+        return [Subgoal("pickup", "", within=goal.source), Subgoal("put", y)]
+    if fam == "switch_off":
+        return [Subgoal("off", x)]
     if fam == "pick_two_and_place":
         return [s for _ in range(goal.count) for s in (Subgoal("pickup", x), Subgoal("put", y))]
     mid: list[Subgoal] = []

@@ -54,7 +54,7 @@ from robomem.memory.builtin import SpatialModule
 from robomem.memory.reader import MemoryReader
 from robomem.memory.spatial import SpatialMemory, SpatialMemoryConfig
 from robomem.memory.system import MemorySystem, MemorySystemConfig, build_module
-from robomem.percept import EVENT_APPEARED, Percept
+from robomem.percept import EVENT_APPEARED, EVENT_PICKED_UP, Percept
 from robomem.planners.base import PlanContext, Planner, planner_class
 from robomem.planners.critic import Critic, CriticChain
 from robomem.planners.instruction import (
@@ -65,6 +65,7 @@ from robomem.planners.instruction import (
 )
 from robomem.planners.llm import LLMConfig, LLMPlanner
 from robomem.planners.loop_detector import BREAK, GIVE_UP, LoopDetector
+from robomem.planners.past import past_labels, question
 from robomem.planners.vocabulary import MeaningGuesser
 from robomem.policies.base import Policy
 from robomem.policies.executor import Executor, ExecutorConfig
@@ -472,8 +473,8 @@ class MemoryAgent(Policy):
         g = self.goal
         if g is None:
             return ()
-        extra = g.appliances
-        return tuple(dict.fromkeys((g.object_type, g.target_type, *extra)))
+        extra = (*g.appliances, *past_labels(g)) if question(g) else g.appliances
+        return tuple(t for t in dict.fromkeys((g.object_type, g.target_type, *extra)) if t)
 
     def _step_input(self, obs: Observation, percept: Percept) -> StepInput:
         graph = self.memory.graph
@@ -492,12 +493,17 @@ class MemoryAgent(Policy):
                     types = self.memory.rooms.room_types(graph, self.embodiment.ontology)
                 if node.room in types:
                     rooms[d.key] = types[node.room]
+        sources: dict[str, str] = {}  # what picked-up objects stood on (before this write)
+        for e in percept.events:
+            if e.kind == EVENT_PICKED_UP and (node := graph.node(e.key)) is not None \
+                    and node.parent:
+                sources[e.key] = node.parent
         last = self.last_action
         keys = [k for k in ((last.object_id if last else None), obs.feedback.subject) if k]
         return StepInput(self.episode, self.step_index, obs.scene, percept, last,
                          obs.action_success, obs.action_error or "", self._labels(), rooms,
                          parents, obs.feedback,
-                         {k: self.preprocessor.label_of(k) for k in keys})
+                         {k: self.preprocessor.label_of(k) for k in keys}, sources)
 
     def _key_frame(self, obs: Observation) -> None:
         if len(self.frames) >= self.cfg.key_frames or obs.rgb is None:
@@ -513,7 +519,8 @@ class MemoryAgent(Policy):
 
     def _query(self, percept: Percept) -> MemoryQuery:
         return MemoryQuery(self.episode, self.step_index, self.scene or "",
-                           self.instruction, self._labels(), percept.agent_pose)
+                           self.instruction, self._labels(), percept.agent_pose,
+                           past=question(self.goal))
 
     def _time(self, key: str, seconds: float) -> None:
         samples = self.timings_ms.get(key)

@@ -19,6 +19,8 @@ Example:
 from __future__ import annotations
 
 import copy
+import dataclasses
+import logging
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, SupportsFloat
@@ -42,6 +44,15 @@ from robomem.envs.household.generator import (
 )
 from robomem.envs.household.house import GRID, Box, House, Obj
 from robomem.envs.household.metadata import build_metadata
+from robomem.envs.household.past import (
+    MOVED,
+    SWITCHED_ON,
+    PastEvent,
+    PastLog,
+    fill_template,
+    lamps_to_switch_on,
+    pose_past_task,
+)
 from robomem.envs.household.placement import find_spot, surface
 from robomem.envs.household.probe import (
     Prober,
@@ -61,8 +72,10 @@ from robomem.envs.household.spec import load_scene
 from robomem.envs.household.tasks import (
     FAMILIES,
     INSTRUCTION_CHARSET,
+    LAMPS,
     MAX_INSTRUCTION_CHARS,
     MAX_STEP_LIMIT,
+    PAST_FAMILIES,
     Task,
     TaskError,
     sample_task,
@@ -70,6 +83,8 @@ from robomem.envs.household.tasks import (
 from robomem.envs.household.world import VISIBILITY_DISTANCE, World
 from robomem.envs.layout import camera_observation_space
 from robomem.untrusted import quote
+
+log = logging.getLogger(__name__)
 
 MAX_INSTANCES = 1024
 MAX_DEPTH = 20.0
@@ -112,8 +127,9 @@ def _check_arguments(scene: object, families: object, width: object, height: obj
         if not isinstance(families, (list, tuple)):
             raise ValueError(f"families must be a list of task families, got {quote(families)}")
         for f in families:
-            if not isinstance(f, str) or f not in FAMILIES:
-                raise TaskError(f"unknown task family {quote(f)}; known: {', '.join(FAMILIES)}")
+            if not isinstance(f, str) or f not in FAMILIES + PAST_FAMILIES:
+                raise TaskError(f"unknown task family {quote(f)}; known: "
+                                f"{', '.join(FAMILIES + PAST_FAMILIES)}")
     for name, v in (("width", width), ("height", height)):
         if not _int_in(v, MIN_IMAGE_SIZE, MAX_IMAGE_SIZE):
             raise ValueError(f"{name} must be an integer in [{MIN_IMAGE_SIZE}, {MAX_IMAGE_SIZE}] "
@@ -144,7 +160,9 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             list_scenes()``), a path to a YAML spec, or ``None`` for a new procedural
             house every episode.
         task: a fixed task (a :class:`Task` or its dict); otherwise one is sampled.
-        families: task families to sample from (default: all of :data:`FAMILIES`).
+        families: task families to sample from (default: all of :data:`FAMILIES`); tasks
+            about the past (:data:`PAST_FAMILIES`) are posed from what the agent did in
+            earlier episodes of a lifelong house (see :mod:`robomem.envs.household.past`).
         width, height: image size in pixels (:data:`MIN_IMAGE_SIZE` to
             :data:`MAX_IMAGE_SIZE`).
         fov: vertical field of view in degrees (within :data:`FOV_RANGE`).
@@ -229,6 +247,9 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         self._by_seg: list[str | None] = []
         self._rendered_version: tuple[int, int] = (0, -1)
         self._relocated: list[str] = []
+        self.past = PastLog()  # what the agent did (ground truth for tasks about the past)
+        self._taken_from: dict[str, str] = {}  # object id -> receptacle it was picked up from
+        self._lit_by_env: list[str] = []  # lamps switched on for a switch_off task
         # Why step() is refused right now (None while an episode runs), and whether closed.
         self._not_running: str | None = "call reset() before step()"
         self._closed = False
@@ -283,6 +304,13 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         rng = self.np_random
         self._relocated = []
         fresh = self.house is None or not self.lifelong or self.episode == 0
+        if fresh:
+            self.past.clear()
+        elif self.house is not None:
+            for k in self._lit_by_env:  # "someone" switches off what they switched on
+                if k in self.house.objects:
+                    self.house.objects[k].is_toggled = False
+        self._lit_by_env = []
         for attempt in range(10):
             if fresh:
                 self.house = self._new_house(int(rng.integers(2**31 - 1)))
@@ -298,13 +326,12 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
                 self._drop_held()
             self.world.reset_agent()
             if opt_task is not None:
-                self.task = opt_task
+                self.task = self._fill(opt_task, rng)
             elif self.fixed_task is not None:
-                self.task = self.fixed_task
+                self.task = self._fill(self.fixed_task, rng)
             else:
                 try:
-                    self.task = sample_task(self.house, rng, self.families, self._observable(),
-                                            self.paraphrase)
+                    self.task = self._sample(rng)
                 except TaskError:
                     # A procedural house may lack what the families need (no lamp, say):
                     # draw another house; a fixed scene or a lifelong house cannot change.
@@ -316,8 +343,10 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         world = self.world
         self._check_task_possible(self.task)
         if self.step_limit is not None:
-            self.task = Task(self.task.family, self.task.object_type, self.task.target_type,
-                             self.task.instruction, self.step_limit, self.task.count)
+            self.task = dataclasses.replace(self.task, step_limit=self.step_limit)
+        for lamp in lamps_to_switch_on(self.task, world.house):
+            lamp.is_toggled = True
+            self._lit_by_env.append(lamp.object_id)
         self.steps = 0
         self.episode += 1
         world.version += 1
@@ -340,7 +369,12 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             raise NeedsReset(self._not_running)
         assert self.world is not None and self.task is not None
         name, object_id = self.parse_action(action)
+        held = self.world.agent.held
+        taken = self.world.house.objects.get(object_id or "")
+        source = (taken.parent or "") if taken is not None and name == "PickupObject" else ""
         result = self.world.act(name, object_id)
+        if result.success:
+            self._record(name, object_id, held, source)
         self.steps += 1
         self._observe()
         satisfied = self.task.check(self.world.house, self.world.agent.held, self.world.visible)
@@ -392,6 +426,8 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         other.world.spot_in_view = _spot_in_view_of(other)
         other.task, other.steps, other.episode = self.task, self.steps, self.episode
         other._relocated = list(self._relocated)
+        other.past, other._taken_from = self.past.copy(), dict(self._taken_from)
+        other._lit_by_env = list(self._lit_by_env)
         other._not_running = self._not_running
         other._index_house()
         other._observe()
@@ -486,11 +522,64 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
 
         return check
 
+    def _sample(self, rng: np.random.Generator) -> Task:
+        """A task from the env's families; one about the past when drawn and possible."""
+        assert self.house is not None
+        past = [f for f in self.families if f in PAST_FAMILIES]
+        regular = [f for f in self.families if f not in PAST_FAMILIES] or list(FAMILIES)
+        if past and rng.random() < len(past) / len(self.families):
+            wording = rng.spawn(1)[0] if self.paraphrase else None
+            task = pose_past_task(past[int(rng.integers(len(past)))], self.house, self.past,
+                                  rng, wording)
+            if task is not None:
+                return task
+        return sample_task(self.house, rng, regular, self._observable(), self.paraphrase)
+
+    def _fill(self, task: Task, rng: np.random.Generator) -> Task:
+        """A given task; a template about the past filled in from what the agent did.
+
+        When the agent did nothing such a task could be about (it moved nothing yet), an
+        ordinary task is drawn instead and a warning logged.
+        """
+        if not task.is_template:
+            return task
+        assert self.house is not None
+        wording = rng.spawn(1)[0] if self.paraphrase else None
+        filled = fill_template(task, self.house, self.past, rng, wording)
+        if filled is not None:
+            return filled
+        log.warning("no task %s can be posed: the agent did nothing it could be about in "
+                    "house %s yet; drawing an ordinary task", task.family, self.house.name)
+        return sample_task(self.house, rng, [f for f in self.families
+                                             if f not in PAST_FAMILIES] or list(FAMILIES),
+                           self._observable(), self.paraphrase)
+
+    def _record(self, name: str, object_id: str | None, held: str | None, source: str) -> None:
+        """Note a successful move or lamp switch in :attr:`past` (ground truth).
+
+        ``held`` is what the agent held before the action, ``source`` what a picked-up
+        object stood on.
+        """
+        assert self.house is not None
+        if name == "PickupObject" and object_id:
+            self._taken_from[object_id] = source
+        elif name == "PutObject" and held and object_id:
+            self.past.add(PastEvent(self.episode, MOVED, held, self.house.objects[held].type,
+                                    self._taken_from.pop(held, ""), object_id))
+        elif name == "ToggleObjectOn" and object_id and \
+                self.house.objects[object_id].type in LAMPS:
+            self.past.add(PastEvent(self.episode, SWITCHED_ON, object_id,
+                                    self.house.objects[object_id].type))
+
     def _check_task_possible(self, task: Task) -> None:
         assert self.house is not None
+        for k in (task.object_id, task.target_id, *task.keep_on):
+            if k and k not in self.house.objects:
+                raise TaskError(f"task {task.instruction!r} is about {k!r}, which house "
+                                f"{self.house.name} does not have")
         present = {o.type for o in self.house.objects.values()}
         for t in (task.object_type, task.target_type):
-            if t not in present:
+            if t and t not in present:
                 raise TaskError(f"task {task.instruction!r} needs a {t}, but house "
                                 f"{self.house.name} has none")
 

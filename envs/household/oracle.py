@@ -137,6 +137,11 @@ class OraclePolicy(Policy):
         from robomem.planners.instruction import make_goal
         from robomem.planners.symbolic import plan_subgoals
 
+        if task.family == "switch_off":  # tasks about the past name their very objects
+            return [Subgoal("off", task.object_id)]
+        if task.is_past:
+            return [Subgoal("pickup", task.object_id),
+                    Subgoal("put", task.target_id or task.target_type)]
         goal = make_goal(task.family, task.object_type, task.target_type, task.count,
                          HouseholdEmbodiment().ontology)
         plan: list[Subgoal] = []
@@ -156,7 +161,8 @@ class OraclePolicy(Policy):
         objs = w.house.objects
         held = w.holding()
         if sg.kind == "pickup":
-            return held is not None and held.type == sg.target and self._fresh(held)
+            return held is not None and sg.target in (held.type, held.object_id) and \
+                self._fresh(held)
         if sg.kind == "put":
             return held is None
         if sg.kind in ("open", "close", "on", "off"):

@@ -38,9 +38,13 @@ FAMILIES = (
     "pick_clean_and_place",
     "look_at_in_light",
 )
+PAST_FAMILIES = ("put_back", "bring_back", "switch_off")
+"""Tasks about the past: their object is what the agent itself did in an earlier episode
+(:mod:`robomem.envs.household.past` poses them from the env's record of the agent's actions)."""
 STEP_LIMITS = {"pick_and_place": 200, "pick_two_and_place": 320, "place_in_closed": 240,
                "pick_heat_and_place": 320, "pick_cool_and_place": 300,
-               "pick_clean_and_place": 300, "look_at_in_light": 200}
+               "pick_clean_and_place": 300, "look_at_in_light": 200,
+               "put_back": 200, "bring_back": 200, "switch_off": 160}
 LAMPS = ("DeskLamp", "FloorLamp")
 # Bounds on a task given as a dict (by a user, a launch file or an earlier run's log).
 MAX_STEP_LIMIT = 2**31 - 1  # the env's step counter is an int32-ranged observation
@@ -48,6 +52,8 @@ MAX_TASK_COUNT = 16  # objects a task may ask for (the families ask for 1 or 2)
 MAX_INSTRUCTION_CHARS = 256
 INSTRUCTION_PUNCTUATION = " .,'-!?"
 INSTRUCTION_CHARSET = string.ascii_letters + string.digits + INSTRUCTION_PUNCTUATION
+MAX_ID_CHARS = 128
+ID_CHARSET = string.ascii_letters + string.digits + "|.+-_"
 
 
 class TaskError(ValueError):
@@ -65,6 +71,12 @@ class Task:
         instruction: the sentence the agent reads.
         step_limit: steps before the episode is truncated.
         count: how many objects of ``object_type`` must end in the target.
+        object_id: for a task about the past, the very object it is about ("" otherwise).
+        target_id: for ``put_back``, the receptacle the object must go back to.
+        keep_on: for ``switch_off``, the lamps that must stay on (only one is switched off).
+
+    A task about the past (:data:`PAST_FAMILIES`) given without ``object_id`` is a template:
+    the env fills it in at reset from what the agent did in earlier episodes.
     """
 
     family: str
@@ -73,6 +85,19 @@ class Task:
     instruction: str
     step_limit: int
     count: int = 1
+    object_id: str = ""
+    target_id: str = ""
+    keep_on: tuple[str, ...] = ()
+
+    @property
+    def is_past(self) -> bool:
+        """Whether the task is about what the agent did in an earlier episode."""
+        return self.family in PAST_FAMILIES
+
+    @property
+    def is_template(self) -> bool:
+        """A task about the past whose object the env has yet to fill in."""
+        return self.is_past and not self.object_id
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict."""
@@ -95,15 +120,27 @@ class Task:
             raise TaskError(f"unknown task keys {quote(sorted(unknown, key=repr))}; known: "
                             f"{', '.join(known)}")
         fam = d.get("family")
-        if not isinstance(fam, str) or fam not in FAMILIES:
-            raise TaskError(f"unknown task family {quote(fam)}; known: {', '.join(FAMILIES)}")
+        if not isinstance(fam, str) or fam not in FAMILIES + PAST_FAMILIES:
+            raise TaskError(f"unknown task family {quote(fam)}; known: "
+                            f"{', '.join(FAMILIES + PAST_FAMILIES)}")
+        past = fam in PAST_FAMILIES
         for key in ("object_type", "target_type"):
-            v = d.get(key)
-            if not isinstance(v, str) or v not in KINDS:
+            v = d.get(key, "" if past else None)
+            if not isinstance(v, str) or (v not in KINDS and not (past and v == "")):
                 raise TaskError(f"task {key} {quote(v)} is not an object type; "
                                 f"known: {', '.join(sorted(KINDS))}")
-        obj, target = d["object_type"], d["target_type"]
-        instruction = d.get("instruction") or instruction_for(fam, obj, target)
+        obj, target = d.get("object_type", ""), d.get("target_type", "")
+        ids = {k: _object_id(d, k) for k in ("object_id", "target_id")}
+        keep = d.get("keep_on", ())
+        if not isinstance(keep, (list, tuple)) or len(keep) > MAX_TASK_COUNT:
+            raise TaskError(f"task keep_on must be a list of at most {MAX_TASK_COUNT} object "
+                            f"ids, got {quote(keep)}")
+        keep_on = tuple(_object_id({"keep_on": k}, "keep_on") for k in keep)
+        if past and not ids["object_id"]:  # a template: the env words it when it fills it in
+            step_limit = _bounded_int(d, "step_limit", STEP_LIMITS[fam], MAX_STEP_LIMIT)
+            return Task(fam, obj, target, "", step_limit)
+        instruction = d.get("instruction") or (instruction_for(fam, obj, target) if not past
+                                               else "")
         if not isinstance(instruction, str) or len(instruction) > MAX_INSTRUCTION_CHARS:
             raise TaskError(f"task instruction must be a string of at most "
                             f"{MAX_INSTRUCTION_CHARS} characters, got {quote(instruction)}")
@@ -114,11 +151,14 @@ class Task:
         step_limit = _bounded_int(d, "step_limit", STEP_LIMITS[fam], MAX_STEP_LIMIT)
         count = _bounded_int(d, "count", 2 if fam == "pick_two_and_place" else 1,
                              MAX_TASK_COUNT)
-        return Task(fam, obj, target, instruction, step_limit, count)
+        return Task(fam, obj, target, instruction, step_limit, count, ids["object_id"],
+                    ids["target_id"], keep_on)
 
     def check(self, house: House, held: str | None, visible: set[str]) -> bool:
         """Whether the goal holds in the house right now (ground truth)."""
         objs = house.objects
+        if self.is_past:
+            return self._check_past(house)
         if self.family == "look_at_in_light":
             h = objs.get(held) if held else None
             return (h is not None and h.type == self.object_type
@@ -126,6 +166,20 @@ class Task:
                             for o in objs.values()))
         done = [o for o in objs.values() if o.type == self.object_type and self._placed(o, house)]
         return len(done) >= self.count
+
+    def _check_past(self, house: House) -> bool:
+        objs = house.objects
+        o = objs.get(self.object_id)
+        if o is None:
+            return False
+        if self.family == "switch_off":
+            return not o.is_toggled and all(objs[k].is_toggled for k in self.keep_on
+                                            if k in objs)
+        if o.is_picked_up or o.parent is None:
+            return False
+        if self.family == "put_back":
+            return o.parent == self.target_id
+        return objs[o.parent].type == self.target_type  # bring_back
 
     def _placed(self, o: Obj, house: House) -> bool:
         if o.parent is None or o.is_picked_up:
@@ -208,6 +262,15 @@ def _bounded_int(d: Mapping[str, Any], key: str, default: int, high: int) -> int
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= high:
         raise TaskError(f"task {key} must be an integer in [1, {high}], got {quote(v)}")
     return int(v)
+
+
+def _object_id(d: Mapping[str, Any], key: str) -> str:
+    """``d[key]`` checked to be an object id (letters, digits and ``|.+-_``), "" if absent."""
+    v = d.get(key, "")
+    if not isinstance(v, str) or len(v) > MAX_ID_CHARS or set(v) - set(ID_CHARSET):
+        raise TaskError(f"task {key} must be an object id of at most {MAX_ID_CHARS} letters, "
+                        f"digits and {'|.+-_'!r}, got {quote(v)}")
+    return v
 
 
 def instruction_for(family: str, object_type: str, target_type: str,

@@ -88,6 +88,7 @@ class StepInput:
     parents: Mapping[str, str] = field(default_factory=dict)  # object key -> receptacle label
     feedback: ActionFeedback = field(default_factory=ActionFeedback)  # the code to act on
     labels_of: Mapping[str, str] = field(default_factory=dict)  # the action's object keys -> type
+    sources: Mapping[str, str] = field(default_factory=dict)  # picked-up key -> receptacle key
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,9 @@ class MemoryQuery:
         k: results per module at most.
         moment: "recall the moment when ...": a description of a past step; episodic memory
             answers with ``moment`` facts (HCAM chunked recall over every stored step).
+        past: a question about earlier episodes for each of ``labels`` (one of
+            :data:`robomem.memory.temporal.PAST_QUESTIONS`: which one did I move, what did I
+            put in it, which one did I switch on); temporal memory answers. "" for none.
     """
 
     episode: int
@@ -129,6 +133,7 @@ class MemoryQuery:
     pose: AgentPose | None = None
     k: int = 5
     moment: str = ""
+    past: str = ""
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,22 @@ from robomem.memory.base import (
     StoredRecord,
 )
 from robomem.memory.spatial import SpatialMemory, SpatialMemoryConfig
-from robomem.memory.temporal import EventRecord, TemporalMemory
+from robomem.memory.temporal import (
+    PAST_MOVED,
+    PAST_PUT_IN,
+    PAST_SWITCHED_ON,
+    PUT_IN,
+    EventRecord,
+    TemporalMemory,
+)
 from robomem.memory.working import WorkingMemory
 from robomem.ontology import Ontology
+from robomem.percept import EVENT_PICKED_UP, EVENT_PUT_DOWN, EVENT_TOGGLED_ON
 
 SCOPES = ("lifelong", "episode")
+FACT_LAST_MOVED = "last_moved"
+FACT_LAST_PUT_IN = "last_put_in"
+FACT_LAST_SWITCHED_ON = "last_switched_on"
 log = logging.getLogger(__name__)
 
 
@@ -166,11 +177,14 @@ class TemporalModule(MemoryModule):
             self.memory.append(EventRecord(step.episode, step.step, "action",
                                            step.action.object_id or "", step.action.name,
                                            detail))
-        self.memory.write(step.percept, step.episode, dict(step.rooms))
+        self.memory.write(step.percept, step.episode, dict(step.rooms), dict(step.sources))
 
     def recall(self, query: MemoryQuery) -> list[Fact]:
-        """When each label was last seen, then this episode's latest state changes."""
-        out: list[Fact] = []
+        """Answers to the query's question about earlier episodes, when it asks one.
+
+        Then when each label was last seen, and this episode's latest state changes.
+        """
+        out: list[Fact] = past_facts(self.memory, query, self.name) if query.past else []
         for label in query.labels:
             rec = self.memory.last(label)
             if rec is not None:
@@ -254,3 +268,41 @@ class WorkingModule(MemoryModule):
     def stats(self) -> dict[str, float]:
         """Items held and evictions so far."""
         return {"items": float(len(self.memory)), "evictions": float(len(self.memory.evicted))}
+
+
+def past_facts(memory: TemporalMemory, query: MemoryQuery, module: str) -> list[Fact]:
+    """Temporal memory's answers to ``query.past`` for each of ``query.labels``.
+
+    Only earlier episodes count ("last time"), so the answers hold still while the agent
+    acts on them. Facts: ``last_moved`` (value: the object's key; data ``from``/``to``: the
+    receptacle keys it was taken from and put in, with their labels), ``last_put_in``
+    (subject: a receptacle type; value: the object put in one, data ``label``: its type) and
+    ``last_switched_on`` (value: the object's key). ``data["time"]`` is (episode, step); the
+    score falls with the episodes since.
+    """
+    before = (query.episode, 0)
+    out: list[Fact] = []
+    for label in query.labels:
+        if query.past == PAST_MOVED:
+            put = memory.latest(EVENT_PUT_DOWN, label, before)
+            if put is None:
+                continue
+            took = memory.latest(EVENT_PICKED_UP, label, put.time, put.key)
+            src = took.detail if took is not None else ""
+            data = {"from": src, "from_label": memory.label_of(src), "to": put.detail,
+                    "to_label": memory.label_of(put.detail), "time": put.time}
+            out.append(Fact(module, FACT_LAST_MOVED, label, put.key,
+                            1.0 / (1.0 + query.episode - put.episode), data))
+        elif query.past == PAST_PUT_IN:
+            put = memory.latest(PUT_IN, label, before)
+            if put is not None:
+                out.append(Fact(module, FACT_LAST_PUT_IN, label, put.key,
+                                1.0 / (1.0 + query.episode - put.episode),
+                                {"label": put.label, "to": put.detail, "time": put.time}))
+        elif query.past == PAST_SWITCHED_ON:
+            on = memory.latest(EVENT_TOGGLED_ON, label, before)
+            if on is not None:
+                out.append(Fact(module, FACT_LAST_SWITCHED_ON, label, on.key,
+                                1.0 / (1.0 + query.episode - on.episode),
+                                {"label": on.label, "time": on.time}))
+    return out

@@ -2,8 +2,10 @@
 
 Every step's percept events (appeared, moved, picked up, opened, gone, ...) and the agent's
 own actions go in as :class:`EventRecord` rows; nothing is ever rewritten. Queries answer
-"when did I last see X", "what changed in room R since step t" and "what happened before I
-picked up X".
+"when did I last see X", "what changed in room R since step t", "what happened before I
+picked up X", and the questions tasks about the past ask (:meth:`TemporalMemory.latest`):
+"which mug did I move last time, and from where", "what did I put in the fridge",
+"which lamp did I turn on".
 
 Example:
     >>> from robomem.memory.temporal import EventRecord, TemporalMemory
@@ -21,7 +23,15 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from robomem.percept import Percept
+from robomem.percept import EVENT_PICKED_UP, EVENT_PUT_DOWN, EVENT_TOGGLED_ON, Percept
+
+PAST_MOVED = "moved"  # which object of a type did I move last, from where, to where
+PAST_PUT_IN = "put_in"  # what did I put in (or on) a receptacle of a type last
+PAST_SWITCHED_ON = "switched_on"  # which object of a type did I switch on last
+PAST_QUESTIONS = (PAST_MOVED, PAST_PUT_IN, PAST_SWITCHED_ON)
+"""What a :class:`~robomem.memory.base.MemoryQuery` may ask about earlier episodes."""
+PUT_IN = "put_in"  # index pseudo-kind: a put_down filed under the receptacle's label
+_INDEXED_KINDS = (EVENT_PICKED_UP, EVENT_PUT_DOWN, EVENT_TOGGLED_ON)
 
 
 @dataclass(frozen=True)
@@ -34,7 +44,8 @@ class EventRecord:
         kind: an ``EVENT_*`` kind, ``"seen"`` (a sighting), or ``"action"``.
         key: the object key ("" for actions without a target).
         label: object type, or the action name for actions.
-        detail: free text (a receptacle key, an error message, ...).
+        detail: free text: for ``put_down`` the receptacle key, for ``picked_up`` the key of
+            the receptacle it was taken from (when memory knew), an error message, ...
         room: the room the event happened in, when known.
     """
 
@@ -69,6 +80,8 @@ class TemporalMemory:
         self._by_key: dict[str, list[int]] = defaultdict(list)
         self._by_label: dict[str, list[int]] = defaultdict(list)
         self._by_room: dict[str, list[int]] = defaultdict(list)
+        self._by_kind: dict[tuple[str, str], list[int]] = defaultdict(list)  # (kind, label)
+        self._label_of: dict[str, str] = {}  # object key -> its label
 
     def __len__(self) -> int:
         return len(self._log)
@@ -91,14 +104,23 @@ class TemporalMemory:
             self._by_label[rec.label].append(i)
         if rec.room:
             self._by_room[rec.room].append(i)
+        if rec.key and rec.label and rec.kind != "action":
+            self._label_of[rec.key] = rec.label
+        if rec.kind in _INDEXED_KINDS:
+            self._by_kind[(rec.kind, rec.label)].append(i)
+            if rec.kind == EVENT_PUT_DOWN and rec.detail in self._label_of:
+                self._by_kind[(PUT_IN, self._label_of[rec.detail])].append(i)
 
-    def write(self, percept: Percept, episode: int, rooms: dict[str, str] | None = None) -> int:
+    def write(self, percept: Percept, episode: int, rooms: dict[str, str] | None = None,
+              sources: dict[str, str] | None = None) -> int:
         """Log a percept: its events and one ``seen`` record per visible object.
 
         Args:
             percept: the step's percept.
             episode: the episode index.
             rooms: object key -> room id, when known.
+            sources: object key -> the receptacle key it stood on, for objects picked up
+                this step (the ``picked_up`` record's detail).
 
         Returns:
             How many records were added.
@@ -106,7 +128,10 @@ class TemporalMemory:
         rooms = rooms or {}
         n = 0
         for e in percept.events:
-            self.append(EventRecord(episode, percept.step, e.kind, e.key, e.label, e.detail,
+            detail = e.detail
+            if e.kind == EVENT_PICKED_UP and sources:
+                detail = sources.get(e.key, detail)
+            self.append(EventRecord(episode, percept.step, e.kind, e.key, e.label, detail,
                                     rooms.get(e.key)))
             n += 1
         for d in percept.detections:
@@ -158,6 +183,25 @@ class TemporalMemory:
         if first is None:
             return []
         return self._log[max(0, first - limit):first]
+
+    def label_of(self, key: str) -> str:
+        """The label logged for an object key ("" if never logged)."""
+        return self._label_of.get(key, "")
+
+    def latest(self, kind: str, label: str, before: tuple[int, int],
+               key: str = "") -> EventRecord | None:
+        """The latest ``picked_up``, ``put_down`` or ``toggled_on`` of ``label`` before a time.
+
+        ``kind`` may also be :data:`PUT_IN`: the latest ``put_down`` *into* a receptacle of
+        type ``label``. With ``key``, only records about that object count. Each (kind,
+        label) pair has its own index, walked from its end, so this stays cheap in a
+        lifelong log.
+        """
+        for i in reversed(self._by_kind.get((kind, label), ())):
+            rec = self._log[i]
+            if rec.time < before and (not key or rec.key == key):
+                return rec
+        return None
 
     def records(self) -> list[EventRecord]:
         """The whole log, oldest first."""
