@@ -153,7 +153,7 @@ class LLMPlanner(Planner):
         self._backend_failed = False
         self.fallback_subgoals, self.fallbacks = set(), []
         self.counters = {k: 0.0 for k in ("planner_calls", "llm_calls", "invalid_answers",
-                                          "llm_vetoes", "llm_errors", "fallbacks",
+                                          "llm_vetoes", "llm_fixes", "llm_errors", "fallbacks",
                                           "fallback_calls", "prompt_tokens", "cached_tokens",
                                           "llm_seconds")}
 
@@ -253,6 +253,12 @@ class LLMPlanner(Planner):
                     f"yet")
         if skill.name != EXPLORE:
             verdict = self.critic.review(skill, ctx)
+            if not verdict.ok and verdict.fix is not None and \
+                    self.critic.review(verdict.fix, ctx).ok:
+                self.counters["llm_fixes"] += 1  # "open it first": the critic's fix runs
+                log.debug("step %d: %s vetoed (%s); running the fix %s", ctx.step,
+                          skill.describe(), verdict.reason, verdict.fix.describe())
+                return verdict.fix
             if not verdict.ok:
                 self.counters["llm_vetoes"] += 1
                 log.debug("step %d: %s vetoed: %s", ctx.step, skill.describe(), verdict.reason)

@@ -70,10 +70,19 @@ class Subgoal:
 
 
 class SymbolicPlanner(Planner):
-    """Rule-based planner over spatial memory; deterministic."""
+    """Rule-based planner over spatial memory; deterministic.
 
-    def __init__(self, critic: Critic | None = None) -> None:
+    Args:
+        critic: reviews each skill (default: the precondition critic, with fixes).
+        preconditions: the planner itself opens a closed receptacle before putting into or
+            taking from it, and frees its hand before a pickup. ``False`` leaves these to the
+            critic, as a planner that does not reason about preconditions (a language
+            model) would (``benchmarks/preconditions.py`` compares the two).
+    """
+
+    def __init__(self, critic: Critic | None = None, preconditions: bool = True) -> None:
         self.critic = critic or CriticChain([PreconditionCritic()])
+        self.preconditions = preconditions  # open a closed receptacle before using it
         self.goal: Goal | None = None
         self.subgoals: list[Subgoal] = []
         self.index = 0
@@ -82,7 +91,7 @@ class SymbolicPlanner(Planner):
         self.explore_exhausted = False
         self.found_hidden: set[str] = set()  # labels the world's find showed none new of
         self.counters = {"planner_calls": 0, "replans": 0, "vetoes": 0, "loop_breaks": 0,
-                         "memory_guided": 0, "past_recalled": 0}
+                         "memory_guided": 0, "past_recalled": 0, "fixes": 0}
         self._last_target: str | None = None  # what the last chosen skill acted on
         self._past_read = False  # whether memory was asked what a task about the past means
         self._taken_from = ""  # the receptacle the held task object was picked up from
@@ -147,6 +156,10 @@ class SymbolicPlanner(Planner):
                 self.chose(skill)
                 return skill
             self.counters["vetoes"] += 1
+            if verdict.fix is not None and self.critic.review(verdict.fix, ctx).ok:
+                self.counters["fixes"] += 1  # "open it first": run the fix, keep the target
+                self.chose(verdict.fix)
+                return verdict.fix
             if skill.target:
                 self.subgoals[self.index].blacklist.add(skill.target)
         return Skill(DONE)
@@ -281,7 +294,7 @@ class SymbolicPlanner(Planner):
     def _choose(self, sg: Subgoal, ctx: PlanContext) -> Skill:
         scene, held = ctx.scene, ctx.percept.held
         if sg.kind == "pickup":
-            if held is not None:  # holding something else: put it down first
+            if held is not None and self.preconditions:  # holding something else: put it down
                 return self._put_anywhere(ctx, sg)
             bound = scene.node(self.bound) if self.bound else None
             if sg.key in sg.blacklist and any(d.key == sg.key and d.visible
@@ -334,7 +347,7 @@ class SymbolicPlanner(Planner):
             if not cands:
                 return self._search(sg, ctx)
             node = self._nearest(cands, ctx)
-            if node.openable and node.is_open is not True:
+            if self.preconditions and node.openable and node.is_open is not True:
                 return Skill(OPEN, node.key, node.label)
             return Skill(PUT, node.key, node.label)
         if sg.kind == "look":
@@ -354,7 +367,8 @@ class SymbolicPlanner(Planner):
     def _take(self, node: ObjectView, ctx: PlanContext) -> Skill:
         """Pick ``node`` up, opening the closed receptacle it is in first."""
         parent = ctx.scene.node(node.parent) if node.parent else None
-        if parent is not None and parent.openable and parent.is_open is False:
+        if self.preconditions and parent is not None and parent.openable and \
+                parent.is_open is False:
             return Skill(OPEN, parent.key, parent.label)
         self._picking_from = node.parent or ""
         return Skill(PICKUP, node.key, node.label)

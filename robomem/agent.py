@@ -56,7 +56,7 @@ from robomem.memory.spatial import SpatialMemory, SpatialMemoryConfig
 from robomem.memory.system import MemorySystem, MemorySystemConfig, build_module
 from robomem.percept import EVENT_APPEARED, EVENT_PICKED_UP, Percept
 from robomem.planners.base import PlanContext, Planner, planner_class
-from robomem.planners.critic import Critic, CriticChain
+from robomem.planners.critic import Critic, CriticChain, PreconditionCritic
 from robomem.planners.instruction import (
     PLANNED_FAMILIES,
     Goal,
@@ -66,6 +66,7 @@ from robomem.planners.instruction import (
 from robomem.planners.llm import LLMConfig, LLMPlanner
 from robomem.planners.loop_detector import BREAK, GIVE_UP, LoopDetector
 from robomem.planners.past import past_labels, question
+from robomem.planners.symbolic import SymbolicPlanner
 from robomem.planners.vocabulary import MeaningGuesser
 from robomem.policies.base import Policy
 from robomem.policies.executor import Executor, ExecutorConfig
@@ -126,6 +127,11 @@ class AgentConfig:
             Spatial memory is always there (the agent walks on its map); leaving it out of
             ``modules.modules`` keeps a map for one episode at a time only.
         critic: check each skill's preconditions against memory before running it.
+        critic_fixes: a veto comes with the skill that fixes it where one exists ("open it
+            first"), and the planner runs it; ``False``: the critic only vetoes.
+        planner_preconditions: the symbolic planner opens closed receptacles and frees its
+            hand itself; ``False`` leaves that to the critic (how a planner that does not
+            reason about preconditions behaves).
         key_frames: key frames (RGB thumbnails) kept per episode for episodic memory.
         worldmodel_critic: a world model trained by ``robomem train worldmodel`` (its
             ``model.pt`` or folder): it vetoes interaction skills it predicts will fail.
@@ -137,6 +143,8 @@ class AgentConfig:
     planner: str = "symbolic"
     modules: MemorySystemConfig = field(default_factory=MemorySystemConfig)
     critic: bool = True
+    critic_fixes: bool = True
+    planner_preconditions: bool = True
     key_frames: int = 4
     worldmodel_critic: str | None = None
     worldmodel_threshold: float = 0.2
@@ -194,6 +202,12 @@ class MemoryAgent(Policy):
                                  else planner_cls())
         if not self.cfg.critic and hasattr(self.planner, "critic"):
             self.planner.critic = CriticChain([])  # planners bring their critic by default
+        if isinstance(self.planner, SymbolicPlanner):
+            self.planner.preconditions = self.cfg.planner_preconditions
+        chain = getattr(self.planner, "critic", None)
+        for member in chain.critics if isinstance(chain, CriticChain) else [chain]:
+            if isinstance(member, PreconditionCritic):
+                member.fixes = self.cfg.critic_fixes
         if self.cfg.worldmodel_critic:
             self._add_worldmodel_critic(self.cfg.worldmodel_critic, self.cfg.worldmodel_threshold)
         self.executor = Executor(self.cfg.executor)
