@@ -3,8 +3,8 @@
 Reads the committed results of the suites (``benchmarks/results/*.json``) and draws one
 grouped bar chart with 95% intervals: the tabletop memory tasks, large houses (6 rooms), the
 lifelong suite (its committed run predates the replayed task sequence: each condition drew
-its own tasks) and unseen houses (a store from other houses against an empty one). Suites
-whose JSON is missing are left out. Nothing is re-run.
+its own tasks), tasks about the past, and unseen houses (a store from other houses against
+an empty one). Suites whose JSON is missing are left out. Nothing is re-run.
 
     python benchmarks/headline.py
 """
@@ -46,6 +46,9 @@ def suites(folder: Path) -> dict[str, tuple[Bar, Bar]]:
         c = d["conditions"]
         out["lifelong, 2-4 rooms\n(older: own task draws)"] = (_cond(c["full"], "memory"),
                                                                _cond(c["none"], "none"))
+    if (d := load("past_tasks")) is not None and {"full", "none"} <= set(d["conditions"]):
+        c = d["conditions"]
+        out["tasks about\nthe past"] = (_cond(c["full"], "memory"), _cond(c["none"], "none"))
     if (d := load("unseen_houses")) is not None:
         c = d["conditions"]
         out["unseen houses\n(store vs empty)"] = (_cond(c["trained_store"], "memory"),
