@@ -9,7 +9,7 @@ Example:
     >>> from robomem.planners.lm import ScriptedModel
     >>> from robomem.planners.llm_critic import LanguageModelCritic, read_verdict
     >>> read_verdict('{"suitable": false, "reason": "the fridge is closed"}')
-    Verdict(ok=False, reason='the fridge is closed')
+    Verdict(ok=False, reason='the fridge is closed', fix=None)
     >>> read_verdict("I think so") is None
     True
 """
