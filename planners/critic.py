@@ -97,7 +97,7 @@ class PreconditionCritic(Critic):
         info = ctx.ontology.info(node.label)
         if skill.name == PICKUP:
             if held is not None:
-                return Verdict(False, f"hand is full (holding {held})", _put_down(ctx))
+                return Verdict(False, f"hand is full (holding {held})", put_down(ctx))
             if not info.pickupable:
                 return Verdict(False, f"{node.key} cannot be picked up")
             parent = ctx.scene.node(node.parent) if node.parent else None
@@ -125,12 +125,15 @@ class PreconditionCritic(Critic):
         return Verdict(True)
 
 
-def _put_down(ctx: PlanContext) -> Skill | None:
-    """Put what is held on the nearest known open surface that is not an appliance."""
+def put_down(ctx: PlanContext, skip: set[str] | frozenset[str] = frozenset()) -> Skill | None:
+    """Put what is held on the nearest known open surface that is not an appliance.
+
+    ``skip``: receptacle keys not to use. None when no such surface is known.
+    """
     p = ctx.percept.agent_pose
     appliances = ctx.ontology.appliances()
     spots = [n for n in ctx.scene.nodes() if n.receptacle and not n.pickupable
-             and not n.openable and n.label not in appliances]
+             and not n.openable and n.label not in appliances and n.key not in skip]
     if not spots:
         return None
     node = min(spots, key=lambda n: (n.box.distance_to((p.x, 1.5, p.z)), n.key))

@@ -33,8 +33,8 @@ from robomem.ontology import Ontology, default_ontology
 from robomem.planners.instruction import Goal, InstructionError
 from robomem.planners.mentions import find_mentions, tokens
 
-PAST_FAMILIES = ("put_back", "bring_back", "switch_off")
 QUESTIONS = {"put_back": PAST_MOVED, "bring_back": PAST_PUT_IN, "switch_off": PAST_SWITCHED_ON}
+PAST_FAMILIES = tuple(QUESTIONS)
 _ANSWERS = {PAST_MOVED: FACT_LAST_MOVED, PAST_PUT_IN: FACT_LAST_PUT_IN,
             PAST_SWITCHED_ON: FACT_LAST_SWITCHED_ON}
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from robomem.memory.view import ObjectView
 from robomem.planners.base import PlanContext, Planner
-from robomem.planners.critic import Critic, CriticChain, PreconditionCritic
+from robomem.planners.critic import Critic, CriticChain, PreconditionCritic, put_down
 from robomem.planners.instruction import Goal
 from robomem.planners.past import PAST_FAMILIES, recall_past
 from robomem.skills import (
@@ -415,13 +415,7 @@ class SymbolicPlanner(Planner):
 
     def _put_anywhere(self, ctx: PlanContext, sg: Subgoal) -> Skill:
         """A free hand is needed: the nearest open surface that is not an appliance."""
-        cands = [n for n in ctx.scene.nodes()
-                 if n.receptacle and not n.pickupable and not n.openable
-                 and n.label not in ctx.ontology.appliances() and n.key not in sg.blacklist]
-        if not cands:
-            return Skill(EXPLORE)
-        node = self._nearest(cands, ctx)
-        return Skill(PUT, node.key, node.label)
+        return put_down(ctx, sg.blacklist) or Skill(EXPLORE)
 
     def _search(self, sg: Subgoal, ctx: PlanContext, named: bool = False) -> Skill:
         """Nothing suitable is known: explore frontiers, then search receptacles up close.

@@ -526,14 +526,14 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         """A task from the env's families; one about the past when drawn and possible."""
         assert self.house is not None
         past = [f for f in self.families if f in PAST_FAMILIES]
-        regular = [f for f in self.families if f not in PAST_FAMILIES] or list(FAMILIES)
         if past and rng.random() < len(past) / len(self.families):
             wording = rng.spawn(1)[0] if self.paraphrase else None
             task = pose_past_task(past[int(rng.integers(len(past)))], self.house, self.past,
                                   rng, wording)
             if task is not None:
                 return task
-        return sample_task(self.house, rng, regular, self._observable(), self.paraphrase)
+        return sample_task(self.house, rng, self._regular_families(), self._observable(),
+                           self.paraphrase)
 
     def _fill(self, task: Task, rng: np.random.Generator) -> Task:
         """A given task; a template about the past filled in from what the agent did.
@@ -550,9 +550,12 @@ class HouseholdEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             return filled
         log.warning("no task %s can be posed: the agent did nothing it could be about in "
                     "house %s yet; drawing an ordinary task", task.family, self.house.name)
-        return sample_task(self.house, rng, [f for f in self.families
-                                             if f not in PAST_FAMILIES] or list(FAMILIES),
-                           self._observable(), self.paraphrase)
+        return sample_task(self.house, rng, self._regular_families(), self._observable(),
+                           self.paraphrase)
+
+    def _regular_families(self) -> list[str]:
+        """The env's families that are not about the past (all of them if none is)."""
+        return [f for f in self.families if f not in PAST_FAMILIES] or list(FAMILIES)
 
     def _record(self, name: str, object_id: str | None, held: str | None, source: str) -> None:
         """Note a successful move or lamp switch in :attr:`past` (ground truth).
